@@ -1,0 +1,190 @@
+/* The index artifact: on-disk layout (shared by pith-pack, which writes it, and every reader)
+ * and the validating reader. The byte-level specification is docs/FORMAT.md; this header and
+ * that page change together.
+ *
+ *   INDEX/MANIFEST          protobuf pith.Manifest (schemas/manifest.proto)
+ *   INDEX/shard-0000.pith   header | section table | sections (8-aligned) | xxh3 trailer
+ *
+ *   offset 0   struct pith_disk_header           64 bytes
+ *   64         struct pith_disk_section[n]       32 bytes each
+ *   ...        sections, each 8-byte aligned, in table order
+ *   len-8      u64 XXH3-64 of bytes [0, len-8)
+ *
+ * All integers little-endian. Ids are 1-based; 0 means none (entry 0 of SYMS and FILE is a
+ * zeroed null entry). Strings are u32 byte offsets into STRS; offset 0 is "".
+ */
+#ifndef PITH_COMMON_ARTIFACT_H
+#define PITH_COMMON_ARTIFACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PITH_ARTIFACT_MAGIC   "PITHIDX1"
+#define PITH_FORMAT_VERSION   1u
+#define PITH_SHARD_NAME       "shard-0000.pith"
+#define PITH_MANIFEST_NAME    "MANIFEST"
+
+#define PITH_FOURCC(a, b, c, d)                                                                    \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define PITH_SEC_STRS PITH_FOURCC('S', 'T', 'R', 'S') /* string table */
+#define PITH_SEC_FILE PITH_FOURCC('F', 'I', 'L', 'E') /* struct pith_disk_file[] */
+#define PITH_SEC_SYMS PITH_FOURCC('S', 'Y', 'M', 'S') /* struct pith_disk_symbol[], by qualname */
+#define PITH_SEC_NAME PITH_FOURCC('N', 'A', 'M', 'E') /* u32 symbol ids sorted by (name, qualname) */
+#define PITH_SEC_CALE PITH_FOURCC('C', 'A', 'L', 'E') /* CSR: callees of each symbol */
+#define PITH_SEC_CALR PITH_FOURCC('C', 'A', 'L', 'R') /* CSR: callers of each symbol */
+#define PITH_SEC_RECS PITH_FOURCC('R', 'E', 'C', 'S') /* zstd blocks of pith.SymbolRecord */
+#define PITH_SEC_LEXI PITH_FOURCC('L', 'E', 'X', 'I') /* BM25F inverted index */
+
+struct pith_disk_header {
+    char magic[8];          /* PITH_ARTIFACT_MAGIC */
+    uint32_t version;       /* PITH_FORMAT_VERSION */
+    uint32_t section_count;
+    uint64_t file_len;      /* whole shard length, trailer included */
+    uint64_t table_off;     /* = 64 */
+    uint8_t reserved[32];   /* zero */
+};
+
+struct pith_disk_section {
+    uint32_t id;            /* PITH_SEC_* */
+    uint32_t flags;         /* zero */
+    uint64_t offset;        /* 8-aligned, from the start of the shard */
+    uint64_t len;
+    uint64_t checksum;      /* XXH3-64 of the section bytes */
+};
+
+struct pith_disk_file {
+    uint32_t path;          /* string: path relative to the repository root */
+    uint32_t language;      /* string */
+    uint32_t module;        /* string: dotted module name */
+    uint32_t status;        /* pith.FileStatus */
+    uint32_t skip_reason;   /* string */
+    uint32_t line_count;
+    uint64_t content_hash;  /* XXH3-64 of the file bytes */
+    uint64_t size;
+};
+
+struct pith_disk_symbol {
+    uint32_t qualname;      /* string: "path/to/file.py:Class.method" */
+    uint32_t name;          /* string: "method" */
+    uint32_t file;          /* FILE id */
+    uint32_t kind;          /* pith.SymbolKind */
+    uint32_t parent;        /* SYMS id */
+    uint32_t start_line;
+    uint32_t start_col;
+    uint32_t end_line;
+    uint32_t end_col;
+    uint32_t signature;     /* string */
+    uint32_t flags;         /* PITH_SYMF_* */
+    uint32_t reserved;
+};
+#define PITH_SYMF_DECORATED 1u
+#define PITH_SYMF_ASYNC     2u
+#define PITH_SYMF_TEST      4u
+
+/* CSR section (CALE, CALR):
+ *   u32 node_count (= symbol count + 1) | u32 edge_count
+ *   u32 offsets[node_count + 1]  (monotone; edges of node i are [offsets[i], offsets[i+1]))
+ *   pad to 8 | struct pith_disk_edge edges[edge_count]
+ * CALE lists every call site of a caller, external and unresolved ones too (other = 0),
+ * ordered by (line, col). CALR lists resolved edges only, ordered by (caller qualname, line). */
+struct pith_disk_edge {
+    uint32_t other;         /* callee (CALE) or caller (CALR) symbol id; 0 when none */
+    uint32_t line;          /* call-site line in the caller's file */
+    uint32_t col;
+    uint16_t kind;          /* pith.EdgeKind */
+    uint16_t confidence;    /* per mille */
+    uint32_t name;          /* string: callee expression, or dotted external target */
+    uint32_t reason;        /* string: why ambiguous/unresolved/lower confidence */
+};
+
+/* RECS section:
+ *   u32 block_count | u32 record_count (= symbol count + 1) | u32 records_per_block | u32 zero
+ *   struct pith_disk_block seek[block_count]
+ *   zstd frames
+ * A block decompresses to: u32 n | u32 ends[n] (cumulative byte ends) | packed records,
+ * record i of the block being bytes [ends[i-1], ends[i]) after the table. Record k (= symbol id)
+ * is in block k / records_per_block. */
+struct pith_disk_block {
+    uint64_t offset;        /* of the zstd frame, from the start of the section */
+    uint32_t zlen;
+    uint32_t raw_len;
+};
+
+/* LEXI section (BM25F over identifier words):
+ *   struct pith_disk_lexi_header
+ *   struct pith_disk_term terms[term_count]      sorted by term string (strcmp)
+ *   struct pith_disk_posting postings[posting_count]
+ *   uint16_t doc_len[doc_count][PITH_LEX_FIELDS] tokens per field, saturated at 65535 */
+#define PITH_LEX_FIELDS 4 /* 0 name, 1 signature, 2 docstring, 3 comments and callees */
+struct pith_disk_lexi_header {
+    uint32_t term_count;
+    uint32_t posting_count;
+    uint32_t doc_count;     /* = symbol count + 1 */
+    uint32_t field_count;   /* = PITH_LEX_FIELDS */
+    float avg_len[PITH_LEX_FIELDS];
+};
+struct pith_disk_term {
+    uint32_t term;          /* string */
+    uint32_t first;         /* index of its first posting */
+    uint32_t count;         /* = document frequency */
+    uint32_t reserved;
+};
+struct pith_disk_posting {
+    uint32_t doc;           /* symbol id */
+    uint8_t tf[PITH_LEX_FIELDS]; /* term frequency per field, saturated at 255 */
+};
+
+/* ---- reader ------------------------------------------------------------------------------ */
+
+struct pith_index; /* an opened, validated index directory */
+
+/* Opens INDEX `dir`: reads MANIFEST, maps the shard, checks magic, version, every section's
+ * bounds, alignment and checksum, the trailer, and every id and string reference inside the
+ * flat sections, so later accessors need no checks. Returns 0, PITH_ENOTFOUND, PITH_EIO,
+ * PITH_EUNSUPPORTED (unknown version) or PITH_ECORRUPT, with pith_error_last() set.
+ * Free with pith_index_free. */
+int pith_index_open(struct pith_index **out, const char *dir);
+void pith_index_free(struct pith_index *ix);
+
+/* The string at `ref` (never NULL; validated at open). */
+const char *pith_index_str(const struct pith_index *ix, uint32_t ref);
+
+uint32_t pith_index_symbol_count(const struct pith_index *ix); /* excluding the null entry */
+uint32_t pith_index_file_count(const struct pith_index *ix);   /* excluding the null entry */
+const struct pith_disk_symbol *pith_index_symbol(const struct pith_index *ix, uint32_t id);
+const struct pith_disk_file *pith_index_file(const struct pith_index *ix, uint32_t id);
+
+/* The symbol whose qualified name is exactly `qualname`, or 0. */
+uint32_t pith_index_find_qualname(const struct pith_index *ix, const char *qualname);
+/* All symbols whose bare name is `name`: *out points at `count` ids inside the NAME section. */
+size_t pith_index_find_name(const struct pith_index *ix, const char *name, const uint32_t **out);
+
+/* Outgoing (callees) or incoming (callers) edges of `id`: *out points into the map. */
+size_t pith_index_callees(const struct pith_index *ix, uint32_t id,
+                          const struct pith_disk_edge **out);
+size_t pith_index_callers(const struct pith_index *ix, uint32_t id,
+                          const struct pith_disk_edge **out);
+
+/* Decompresses the cold record of symbol `id` (a packed pith.SymbolRecord) into a buffer the
+ * caller owns (free()). Returns 0 or PITH_ECORRUPT. */
+int pith_index_record(const struct pith_index *ix, uint32_t id, unsigned char **out,
+                      size_t *len_out);
+
+/* The LEXI section, validated. NULL fields when the index has none. */
+struct pith_lexicon {
+    const struct pith_disk_lexi_header *header;
+    const struct pith_disk_term *terms;
+    const struct pith_disk_posting *postings;
+    const uint16_t *doc_len;
+};
+void pith_index_lexicon(const struct pith_index *ix, struct pith_lexicon *out);
+/* Binary search for `term` in the lexicon; returns the term or NULL. */
+const struct pith_disk_term *pith_index_find_term(const struct pith_index *ix, const char *term);
+
+/* The decoded MANIFEST (a Pith__Manifest *, borrowed until pith_index_free). */
+const void *pith_index_manifest(const struct pith_index *ix);
+
+/* Raw access for `pith dump`: the section with `id`, or NULL. */
+const unsigned char *pith_index_section(const struct pith_index *ix, uint32_t id, size_t *len);
+
+#endif
