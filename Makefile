@@ -67,6 +67,11 @@ TEST_SRC := $(wildcard tests/harness/*.c) $(wildcard tests/unit/*/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
+.PHONY: bench-tools
+bench-tools: $(OUT)/ts-parse
+$(OUT)/ts-parse: $(OBJ)/bench/ts_parse.o $(LIB_COMMON) $(LIB_TS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 .PHONY: all deps test asan fuzz clean format format-check check-headers check-deps golden-update tests-bin
 all: $(PROGRAMS) $(OUT)/pith-tests $(foreach f,$(FUZZ_NAMES),$(OUT)/replay-$(f))
 
