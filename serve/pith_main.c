@@ -1,0 +1,357 @@
+/* pith: the driver. `pith index` runs the stage executables, `pith query` answers from an
+ * index, `pith dump` prints a section, `pith serve` execs pith-serve (serve stage). */
+#include "common/artifact.h"
+#include "common/err.h"
+#include "common/version.h"
+#include "serve/driver.h"
+#include "serve/query.h"
+
+#if defined(__has_include)
+#if __has_include("common/artifact_dump.h")
+#include "common/artifact_dump.h"
+#define PITH_HAVE_DUMP 1
+#endif
+#endif
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_CODES                                                                                 \
+    "exit codes: 0 ok, 1 not found / ambiguous name / some inputs failed, 2 usage,\n"              \
+    "            3 fatal (I/O, missing or corrupt index, a stage crashed)\n"
+
+static const char usage_main[] =
+    "usage: pith COMMAND [ARGS]\n"
+    "\n"
+    "  pith index [REPO=.] [-o INDEX] [--jobs N]   build the index of REPO (default REPO/.pith)\n"
+    "  pith query [-i INDEX] OP ARGS [--json]      answer a query (default INDEX .pith)\n"
+    "  pith dump [-i INDEX] SECTION                 print an index section as text\n"
+    "  pith serve [-i INDEX] --stdio                 serve queries (runs pith-serve)\n"
+    "\n"
+    "OP: symbol NAME | callers NAME [--depth D] | callees NAME [--depth D]\n"
+    "    impact NAME [--depth D] | search TEXT [-k N]\n"
+    "\n"
+    "`pith COMMAND --help` describes one command; docs/QUERIES.md the answers.\n"
+    "\n" EXIT_CODES;
+
+static const char usage_index[] =
+    "usage: pith index [REPO=.] [-o INDEX] [--jobs N]\n"
+    "\n"
+    "Runs pith-extract, pith-analyze, pith-embed and pith-pack (found next to pith) on REPO,\n"
+    "with intermediates in INDEX.work.PID/ (removed at the end), and writes INDEX (default\n"
+    "REPO/.pith) atomically: an existing index is replaced only when the new one is complete.\n"
+    "Then prints a summary read back from the index on stdout: files indexed, files skipped by\n"
+    "reason, symbols per kind, call sites per resolution kind, time per stage. On a terminal,\n"
+    "stage names and extract's progress go to stderr; otherwise pith is silent but for the\n"
+    "summary. Without pith-embed the index is built without summaries.\n"
+    "\n"
+    "  -o, --output INDEX   where to write the index\n"
+    "  -j, --jobs N         parallel extraction jobs (default: the CPUs available)\n"
+    "\n"
+    "exit codes: 0 index built (files skipped by policy are listed, not failures),\n"
+    "            1 index built but a stage reported that some inputs failed,\n"
+    "            2 usage, 3 fatal (a stage failed or is missing: no index written)\n";
+
+static const char usage_query[] =
+    "usage: pith query [-i INDEX] OP ARGS [--json]\n"
+    "\n"
+    "  symbol NAME                 kind, location, signature, decorators, docstring, counts\n"
+    "  callers NAME [--depth D]    who calls NAME (D levels, default 1, at most 100)\n"
+    "  callees NAME [--depth D]    what NAME calls, external and unresolved calls included\n"
+    "  impact NAME [--depth D]     transitive callers (default depth 100), affected files and\n"
+    "                              tests\n"
+    "  search TEXT [-k N]          BM25F search over names, signatures, docstrings (default 10)\n"
+    "\n"
+    "NAME is a qualified name (pkg/mod.py:Class.method), a partial one (Class.method,\n"
+    "mod.py:Class.method, pkg.mod.Class.method) or a bare name (method). A name matching\n"
+    "several symbols is answered with the candidates (exit 1); callers, callees and impact\n"
+    "answer for each of up to 10 matches, grouped per symbol.\n"
+    "\n"
+    "  -i, --index INDEX   the index directory (default .pith)\n"
+    "  --json              one JSON object (shapes in docs/QUERIES.md)\n"
+    "\n" EXIT_CODES;
+
+static const char usage_dump[] = "usage: pith dump [-i INDEX] SECTION\n"
+                                 "\n"
+                                 "Prints one section of the index as deterministic text.\n"
+                                 "\n" EXIT_CODES;
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+static int usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("pith: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fputs(usage, stderr);
+    return PITH_EXIT_USAGE;
+}
+
+static int open_index(struct pith_index **out, const char *dir)
+{
+    int err = pith_index_open(out, dir);
+    if (err < 0) {
+        const char *msg = pith_error_last();
+        if (err == PITH_ENOTFOUND)
+            fprintf(stderr, "pith: no index at %s (%s); run 'pith index' first\n", dir,
+                    *msg ? msg : "not found");
+        else
+            fprintf(stderr, "pith: %s\n", *msg ? msg : "cannot open index");
+        return PITH_EXIT_FATAL;
+    }
+    return 0;
+}
+
+static int write_out(const struct pith_buf *b)
+{
+    if (b->len && fwrite(b->ptr, 1, b->len, stdout) != b->len)
+        return -1;
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/* ---- pith index ---------------------------------------------------------------------------- */
+
+static int cmd_index(int argc, char **argv, const char *argv0)
+{
+    const char *repo = NULL, *index = NULL;
+    unsigned jobs = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (is_help(a)) {
+            fputs(usage_index, stdout);
+            return PITH_EXIT_OK;
+        }
+        if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_index, "%s needs a path", a);
+            index = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_index, "%s needs a number", a);
+            val = argv[++i];
+        } else if (strncmp(a, "--jobs=", 7) == 0) {
+            val = a + 7;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(usage_index, "unknown option '%s' for index", a);
+        } else if (!repo) {
+            repo = a;
+            continue;
+        } else {
+            return usage_error(usage_index, "unexpected argument '%s'", a);
+        }
+        char *end;
+        long v = strtol(val, &end, 10);
+        if (!*val || *end || v < 1 || v > 1024)
+            return usage_error(usage_index, "--jobs needs a number from 1 to 1024, got '%s'",
+                               val);
+        jobs = (unsigned)v;
+    }
+    char repo_abs[PATH_MAX];
+    if (!realpath(repo ? repo : ".", repo_abs)) {
+        fprintf(stderr, "pith: cannot open repository %s\n", repo ? repo : ".");
+        return PITH_EXIT_FATAL;
+    }
+    struct pith_buf index_path = PITH_BUF_INIT, bindir = PITH_BUF_INIT, sum = PITH_BUF_INIT;
+    if (index)
+        pith_buf_puts(&index_path, index);
+    else
+        pith_buf_printf(&index_path, "%s/.pith", repo_abs);
+    driver_bindir(&bindir, argv0);
+
+    struct driver_options opt = { repo_abs, index_path.ptr, bindir.ptr, jobs,
+                                  isatty(STDERR_FILENO) };
+    struct driver_report rep;
+    struct pith_index *ix = NULL;
+    int rc = PITH_EXIT_OK;
+    int err = driver_index(&rep, &opt);
+    if (err < 0) {
+        fprintf(stderr, "pith: %s\n", pith_error_last());
+        rc = PITH_EXIT_FATAL;
+        goto out;
+    }
+    rc = open_index(&ix, index_path.ptr);
+    if (rc)
+        goto out;
+    pith_buf_printf(&sum, "indexed %s -> %s\n", repo_abs, index_path.ptr);
+    driver_summary(&sum, ix, &rep);
+    if (write_out(&sum) < 0) {
+        rc = PITH_EXIT_FATAL;
+        goto out;
+    }
+    rc = rep.partial ? PITH_EXIT_PARTIAL : PITH_EXIT_OK;
+out:
+    if (ix)
+        pith_index_free(ix);
+    pith_buf_release(&sum);
+    pith_buf_release(&bindir);
+    pith_buf_release(&index_path);
+    return rc;
+}
+
+/* ---- pith query ---------------------------------------------------------------------------- */
+
+static int cmd_query(int argc, char **argv)
+{
+    const char *index = ".pith";
+    int i = 1;
+    for (int j = 1; j < argc; j++) {
+        if (strcmp(argv[j], "--") == 0)
+            break;
+        if (is_help(argv[j])) {
+            fputs(usage_query, stdout);
+            return PITH_EXIT_OK;
+        }
+    }
+    /* options before OP: -i INDEX, --json */
+    int json_first = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-i") == 0 || strcmp(argv[i], "--index") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_query, "%s needs a path", argv[i]);
+            index = argv[++i];
+        } else if (strncmp(argv[i], "--index=", 8) == 0) {
+            index = argv[i] + 8;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json_first = 1;
+        } else {
+            return usage_error(usage_query, "unknown option '%s' for query", argv[i]);
+        }
+    }
+    if (i >= argc)
+        return usage_error(usage_query, "%s", "missing query operation");
+    struct query_req *req = malloc(sizeof *req);
+    if (!req)
+        return PITH_EXIT_FATAL;
+    int err = query_parse(req, argc - i, argv + i);
+    if (err < 0) {
+        free(req);
+        return usage_error(usage_query, "%s", pith_error_last());
+    }
+    if (req->index)
+        index = req->index;
+    req->json |= json_first;
+
+    struct pith_index *ix = NULL;
+    struct pith_buf out = PITH_BUF_INIT;
+    int rc = open_index(&ix, index);
+    if (rc)
+        goto done;
+    err = query_run(&out, ix, req);
+    if (write_out(&out) < 0) {
+        rc = PITH_EXIT_FATAL;
+        goto done;
+    }
+    if (err < 0) {
+        fprintf(stderr, "pith: %s\n", pith_error_last());
+        rc = err == PITH_ENOTFOUND || err == PITH_EAMBIGUOUS ? PITH_EXIT_PARTIAL
+                                                              : pith_error_exit_code(err);
+    }
+done:
+    if (ix)
+        pith_index_free(ix);
+    pith_buf_release(&out);
+    free(req);
+    return rc;
+}
+
+/* ---- pith dump ----------------------------------------------------------------------------- */
+
+static int cmd_dump(int argc, char **argv)
+{
+    const char *index = ".pith", *section = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(usage_dump, stdout);
+            return PITH_EXIT_OK;
+        }
+        if (strcmp(argv[i], "-i") == 0 || strcmp(argv[i], "--index") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_dump, "%s needs a path", argv[i]);
+            index = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return usage_error(usage_dump, "unknown option '%s' for dump", argv[i]);
+        } else if (!section) {
+            section = argv[i];
+        } else {
+            return usage_error(usage_dump, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!section)
+        return usage_error(usage_dump, "%s", "missing SECTION");
+#ifdef PITH_HAVE_DUMP
+    struct pith_index *ix = NULL;
+    struct pith_buf out = PITH_BUF_INIT;
+    int rc = open_index(&ix, index);
+    if (rc)
+        return rc;
+    int err = pith_dump_section(&out, ix, section);
+    if (write_out(&out) < 0)
+        rc = PITH_EXIT_FATAL;
+    if (err < 0) {
+        fprintf(stderr, "pith: %s\n", pith_error_last());
+        rc = err == PITH_ENOTFOUND ? PITH_EXIT_USAGE : pith_error_exit_code(err);
+    }
+    pith_buf_release(&out);
+    pith_index_free(ix);
+    return rc;
+#else
+    (void)index;
+    fprintf(stderr, "pith: dump is not available in this build\n");
+    return PITH_EXIT_FATAL;
+#endif
+}
+
+/* ---- pith serve ---------------------------------------------------------------------------- */
+
+static int cmd_serve(int argc, char **argv, const char *argv0)
+{
+    struct pith_buf exe = PITH_BUF_INIT;
+    driver_bindir(&exe, argv0);
+    pith_buf_puts(&exe, "/pith-serve");
+    argv[0] = exe.ptr;
+    (void)argc;
+    execv(exe.ptr, argv);
+    fprintf(stderr, "pith: cannot run %s\n", exe.ptr);
+    pith_buf_release(&exe);
+    return PITH_EXIT_FATAL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(usage_main, "%s", "missing command");
+    const char *cmd = argv[1];
+    if (is_help(cmd) || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return PITH_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("pith %s (index format %u)\n", PITH_VERSION, PITH_FORMAT_VERSION);
+        return PITH_EXIT_OK;
+    }
+    if (strcmp(cmd, "index") == 0)
+        return cmd_index(argc - 1, argv + 1, argv[0]);
+    if (strcmp(cmd, "query") == 0)
+        return cmd_query(argc - 1, argv + 1);
+    if (strcmp(cmd, "dump") == 0)
+        return cmd_dump(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1, argv[0]);
+    return usage_error(usage_main, "unknown command '%s'", cmd);
+}

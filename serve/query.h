@@ -1,0 +1,87 @@
+/* The query engine: parses a query (OP ARGS options) and answers it from an opened index into a
+ * buffer, as text or JSON. Shared by `pith query`, `pith-serve` and the tests; never prints.
+ * The answer shapes are documented in docs/QUERIES.md. */
+#ifndef PITH_SERVE_QUERY_H
+#define PITH_SERVE_QUERY_H
+
+#include "common/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pith_index;
+
+enum query_op {
+    QUERY_NONE = 0,
+    QUERY_SYMBOL,
+    QUERY_CALLERS,
+    QUERY_CALLEES,
+    QUERY_IMPACT,
+    QUERY_SEARCH
+};
+
+#define QUERY_ARG_MAX       1024 /* bytes of NAME or search TEXT, NUL included */
+#define QUERY_DEPTH_MAX     100  /* largest --depth; also impact's default */
+#define QUERY_K_MAX         1000 /* largest -k */
+#define QUERY_K_DEFAULT     10
+#define QUERY_MULTI_MAX     10   /* callers/callees/impact answer for up to this many matches */
+#define QUERY_SUGGEST_MAX   5
+#define QUERY_ENTRIES_MAX   5000 /* edges or symbols listed per answer before "truncated" */
+
+/* A parsed query. A value struct: `arg` is a copy, nothing is borrowed except `index`. */
+struct query_req {
+    enum query_op op;
+    char arg[QUERY_ARG_MAX]; /* NAME, or the search TEXT (positional words joined by spaces) */
+    unsigned depth;          /* --depth, already defaulted: 1 (callers/callees), 100 (impact) */
+    unsigned k;              /* -k, already defaulted: 10 */
+    int json;                /* --json */
+    const char *index;       /* -i/--index PATH when given after OP (borrowed from argv), or NULL */
+};
+
+/* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search), the rest its
+ * arguments and options in any order (`--depth D`, `--depth=D`, `-k N`, `--json`, `-i PATH`,
+ * `--` ends options). Options an OP does not take are usage errors.
+ * Returns 0 or PITH_EUSAGE with pith_error_last() set. */
+int query_parse(struct query_req *out, int argc, char *const *argv);
+
+/* The OP's name ("callers"), or "" for QUERY_NONE. */
+const char *query_op_name(enum query_op op);
+
+/* Answers `req` from `ix`, appending text or (req->json) one JSON object and a newline to
+ * `out`. Returns:
+ *   0                  answered (out holds the answer);
+ *   PITH_ENOTFOUND     no such symbol / no search hit: pith_error_last() says so with
+ *                      suggestions; in JSON mode `out` also holds an error object;
+ *   PITH_EAMBIGUOUS    the name matches several symbols: `out` lists the candidates (text or
+ *                      JSON) and pith_error_last() says how many;
+ *   PITH_ECORRUPT      a cold record failed to decode (pith_error_last() says which). */
+int query_run(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req);
+
+/* ---- pure helpers, exposed for tests and the other front ends ------------------------------ */
+
+/* Lower-case names of pith.SymbolKind and pith.EdgeKind values ("method", "import"); "?" when
+ * out of range. */
+const char *query_symbol_kind_name(uint32_t kind);
+const char *query_edge_kind_name(uint32_t kind);
+
+/* 1 when `query` names the symbol with qualified name `qualname` ("path/f.py:A.b") in dotted
+ * module `module` ("pkg.f"): equal to the qualname or to "module.A.b", or a suffix of either that
+ * starts after a ':', '/' or '.' boundary ("A.b", "f.py:A.b", "f.A.b"). */
+int query_name_matches(const char *qualname, const char *module, const char *query);
+
+/* 1 when a symbol named `name` in file `path` is a test: the name starts with "test", the file
+ * is test_*.py or *_test.py, or a path component is "tests" or "test". */
+int query_is_test(const char *name, const char *path);
+
+/* BM25F pieces (Robertson & Zaragoza 2009): idf = ln(1 + (n - df + 0.5) / (df + 0.5)); the
+ * per-document pseudo term frequency tf~ = sum_f w_f tf_f / (1 - b + b len_f / avg_f) with field
+ * weights 3, 1, 1, 0.5 and b = 0.75; a term contributes idf * tf~ / (k1 + tf~) with k1 = 1.2. */
+double query_bm25_idf(double n, double df);
+double query_bm25f_tf(const uint8_t tf[4], const uint16_t len[4], const float avg[4]);
+double query_bm25f_term(double idf, double tf_pseudo);
+
+/* The first paragraph of a docstring, whitespace runs folded to one space, at most `max` bytes
+ * (cut at a word boundary with "..."), appended to `out`. `max` 0 means no limit. */
+void query_doc_summary(struct pith_buf *out, const char *doc, size_t max);
+
+#endif
