@@ -187,4 +187,24 @@ const void *pith_index_manifest(const struct pith_index *ix);
 /* Raw access for `pith dump`: the section with `id`, or NULL. */
 const unsigned char *pith_index_section(const struct pith_index *ix, uint32_t id, size_t *len);
 
+/* ---- additions: limits and in-memory open ------------------------------------------------- */
+
+/* The largest decompressed RECS block a reader accepts (pith-pack refuses to write more). */
+#define PITH_RECS_MAX_RAW (64u << 20)
+/* Flag for pith_index_open_mem: skip the XXH3 checks and the MANIFEST-vs-shard cross-checks
+ * (fuzzing only, so mutations reach the structural checks; every structural check of the shard
+ * still runs, so accessors stay safe). */
+#define PITH_INDEX_OPEN_NO_CHECKSUMS 1u
+
+/* Like pith_index_open, from bytes in memory: `manifest` is the packed MANIFEST, `shard` the
+ * shard file. Both are copied (the caller keeps ownership). Returns 0, PITH_EUNSUPPORTED or
+ * PITH_ECORRUPT. Free with pith_index_free. */
+int pith_index_open_mem(struct pith_index **out, const void *manifest, size_t manifest_len,
+                        const void *shard, size_t shard_len, unsigned flags);
+
+/* The shard's header and section table (validated), for `pith dump header`. */
+const struct pith_disk_header *pith_index_header(const struct pith_index *ix);
+const struct pith_disk_section *pith_index_sections(const struct pith_index *ix,
+                                                    uint32_t *count);
+
 #endif
