@@ -1,0 +1,280 @@
+/* pith-pack, output: reads the stage files, writes the index directory through a temporary
+ * directory and rename() (git lockfile style), and finds the source commit without spawning git. */
+#include "pack.h"
+
+#include "common/artifact.h"
+#include "common/err.h"
+#include "common/file.h"
+#include "common/mem.h"
+#include "common/stagefile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_GIT_FILE (64u << 20)
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = pith_xmalloc(n);
+    snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* 1 when `dir` is absent, empty or holds a MANIFEST: safe to replace. */
+static int replaceable(const char *dir, int *exists)
+{
+    struct stat st;
+    *exists = 0;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT;
+    *exists = 1;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    char *m = path_join(dir, PITH_MANIFEST_NAME);
+    int ok = access(m, F_OK) == 0;
+    free(m);
+    if (ok)
+        return 1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    ok = 1;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            ok = 0;
+    }
+    closedir(d);
+    return ok;
+}
+
+int pack_write_index(const char *dir, const struct pith_buf *shard, const struct pith_buf *manifest)
+{
+    int exists;
+    if (!replaceable(dir, &exists))
+        return pith_error_set(PITH_EUSAGE, "%s exists and is not a pith index; not replacing it",
+                              dir);
+    size_t n = strlen(dir) + 32;
+    char *tmp = pith_xmalloc(n), *old = pith_xmalloc(n);
+    snprintf(tmp, n, "%s.tmp.%ld", dir, (long)getpid());
+    snprintf(old, n, "%s.old.%ld", dir, (long)getpid());
+    char *shard_path = path_join(tmp, PITH_SHARD_NAME);
+    char *man_path = path_join(tmp, PITH_MANIFEST_NAME);
+    int err = pith_rm_rf(tmp);
+    if (err)
+        goto out;
+    err = pith_mkdir_p(tmp);
+    if (err)
+        goto out;
+    err = pith_file_write_atomic(shard_path, shard->ptr, shard->len);
+    if (err)
+        goto fail;
+    err = pith_file_write_atomic(man_path, manifest->ptr, manifest->len);
+    if (err)
+        goto fail;
+    if (exists) {
+        pith_rm_rf(old);
+        if (rename(dir, old) != 0) {
+            err = pith_error_set(PITH_EIO, "cannot move %s aside: %s", dir, strerror(errno));
+            goto fail;
+        }
+    }
+    if (rename(tmp, dir) != 0) {
+        err = pith_error_set(PITH_EIO, "cannot rename %s to %s: %s", tmp, dir, strerror(errno));
+        if (exists)
+            rename(old, dir);
+        goto fail;
+    }
+    if (exists)
+        pith_rm_rf(old);
+    goto out;
+fail:
+    pith_rm_rf(tmp);
+out:
+    free(tmp);
+    free(old);
+    free(shard_path);
+    free(man_path);
+    return err;
+}
+
+/* ---- source commit ---------------------------------------------------------------------- */
+
+static int is_hex_id(const char *s, size_t n)
+{
+    if (n != 40 && n != 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+static size_t trim_len(const char *s, size_t n)
+{
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+        n--;
+    return n;
+}
+
+/* Looks `ref` up as a loose ref file, then in packed-refs, under `gitdir`. */
+static int resolve_ref(struct pith_buf *out, const char *gitdir, const char *ref)
+{
+    struct pith_buf b = PITH_BUF_INIT;
+    char *p = path_join(gitdir, ref);
+    int found = 0;
+    if (pith_file_read(&b, p, MAX_GIT_FILE) == 0) {
+        size_t n = trim_len(b.ptr, b.len);
+        if (is_hex_id(b.ptr, n)) {
+            pith_buf_put(out, b.ptr, n);
+            found = 1;
+        }
+    }
+    free(p);
+    p = path_join(gitdir, "packed-refs");
+    if (!found && pith_file_read(&b, p, MAX_GIT_FILE) == 0) {
+        size_t rl = strlen(ref);
+        for (char *line = b.ptr; line && *line && !found;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            len = trim_len(line, len);
+            if (len > rl + 1 && line[len - rl - 1] == ' ' &&
+                memcmp(line + len - rl, ref, rl) == 0 && is_hex_id(line, len - rl - 1)) {
+                pith_buf_put(out, line, len - rl - 1);
+                found = 1;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    free(p);
+    pith_buf_release(&b);
+    return found;
+}
+
+void pack_git_head(struct pith_buf *out, const char *repo_root)
+{
+    pith_buf_clear(out);
+    if (!repo_root || !repo_root[0])
+        return;
+    struct pith_buf b = PITH_BUF_INIT;
+    char *gitdir = path_join(repo_root, ".git");
+    struct stat st;
+    if (stat(gitdir, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* a worktree or submodule: ".git" holds "gitdir: PATH" */
+        if (pith_file_read(&b, gitdir, MAX_GIT_FILE) == 0 && strncmp(b.ptr, "gitdir: ", 8) == 0) {
+            size_t n = trim_len(b.ptr, b.len);
+            b.ptr[n] = '\0';
+            char *target =
+                b.ptr[8] == '/' ? pith_xstrdup(b.ptr + 8) : path_join(repo_root, b.ptr + 8);
+            free(gitdir);
+            gitdir = target;
+        }
+    }
+    char *head = path_join(gitdir, "HEAD");
+    if (pith_file_read(&b, head, MAX_GIT_FILE) == 0) {
+        size_t n = trim_len(b.ptr, b.len);
+        b.ptr[n] = '\0';
+        if (strncmp(b.ptr, "ref: ", 5) == 0) {
+            if (!resolve_ref(out, gitdir, b.ptr + 5)) {
+                /* a linked worktree keeps shared refs in its "commondir" */
+                struct pith_buf cd = PITH_BUF_INIT;
+                char *cdp = path_join(gitdir, "commondir");
+                if (pith_file_read(&cd, cdp, MAX_GIT_FILE) == 0) {
+                    cd.ptr[trim_len(cd.ptr, cd.len)] = '\0';
+                    char *common =
+                        cd.ptr[0] == '/' ? pith_xstrdup(cd.ptr) : path_join(gitdir, cd.ptr);
+                    resolve_ref(out, common, b.ptr + 5);
+                    free(common);
+                }
+                free(cdp);
+                pith_buf_release(&cd);
+            }
+        } else if (is_hex_id(b.ptr, n)) {
+            pith_buf_put(out, b.ptr, n);
+        }
+    }
+    free(head);
+    free(gitdir);
+    pith_buf_release(&b);
+    if (!out->ptr)
+        pith_buf_puts(out, "");
+}
+
+/* ---- the stage ---------------------------------------------------------------------------- */
+
+/* Reads the single record of stage file `path` of `kind` into `out` (caller owns). */
+static int read_single_record(struct pith_buf *out, const char *path, uint32_t kind)
+{
+    struct pith_stage_reader r;
+    int err = pith_stage_reader_open(&r, path, kind);
+    if (err)
+        return err;
+    const uint8_t *rec;
+    size_t len;
+    err = pith_stage_reader_next(&r, &rec, &len);
+    if (err == 0)
+        err = pith_error_set(PITH_ECORRUPT, "%s holds no record", path);
+    if (err < 0)
+        goto out;
+    pith_buf_clear(out);
+    pith_buf_put(out, rec, len);
+    const uint8_t *extra;
+    err = pith_stage_reader_next(&r, &extra, &len);
+    if (err > 0)
+        err = pith_error_set(PITH_ECORRUPT, "%s holds more than one record", path);
+out:
+    pith_stage_reader_release(&r);
+    return err < 0 ? err : 0;
+}
+
+int pack_run(const struct pack_options *opt)
+{
+    struct pith_buf rec = PITH_BUF_INIT, shard = PITH_BUF_INIT, manifest = PITH_BUF_INIT,
+                    commit = PITH_BUF_INIT;
+    Pith__Graph *g = NULL;
+    Pith__VectorSet *vs = NULL;
+    int err = read_single_record(&rec, opt->graph_path, PITH_STAGE_GRAPH);
+    if (err)
+        goto out;
+    g = pith__graph__unpack(NULL, rec.len, (const uint8_t *)rec.ptr);
+    if (!g) {
+        err =
+            pith_error_set(PITH_ECORRUPT, "%s: the graph record does not decode", opt->graph_path);
+        goto out;
+    }
+    if (opt->vectors_path) {
+        err = read_single_record(&rec, opt->vectors_path, PITH_STAGE_VECTORS);
+        if (err)
+            goto out;
+        vs = pith__vector_set__unpack(NULL, rec.len, (const uint8_t *)rec.ptr);
+        if (!vs) {
+            err = pith_error_set(PITH_ECORRUPT, "%s: the vectors record does not decode",
+                                 opt->vectors_path);
+            goto out;
+        }
+    }
+    pack_git_head(&commit, g->repo_root);
+    struct pack_input in = { g, vs, commit.ptr };
+    err = pack_build(&shard, &manifest, &in);
+    if (err)
+        goto out;
+    err = pack_write_index(opt->out_dir, &shard, &manifest);
+out:
+    if (g)
+        pith__graph__free_unpacked(g, NULL);
+    if (vs)
+        pith__vector_set__free_unpacked(vs, NULL);
+    pith_buf_release(&rec);
+    pith_buf_release(&shard);
+    pith_buf_release(&manifest);
+    pith_buf_release(&commit);
+    return err;
+}
