@@ -1,17 +1,11 @@
 /* pith: the driver. `pith index` runs the stage executables, `pith query` answers from an
  * index, `pith dump` prints a section, `pith serve` execs pith-serve (serve stage). */
 #include "common/artifact.h"
+#include "common/artifact_dump.h"
 #include "common/err.h"
 #include "common/version.h"
 #include "serve/driver.h"
 #include "serve/query.h"
-
-#if defined(__has_include)
-#if __has_include("common/artifact_dump.h")
-#include "common/artifact_dump.h"
-#define PITH_HAVE_DUMP 1
-#endif
-#endif
 
 #include <limits.h>
 #include <stdarg.h>
@@ -77,7 +71,8 @@ static const char usage_query[] =
 
 static const char usage_dump[] = "usage: pith dump [-i INDEX] SECTION\n"
                                  "\n"
-                                 "Prints one section of the index as deterministic text.\n"
+                                 "Prints one part of the index (default INDEX .pith) as\n"
+                                 "deterministic text. SECTION: " PITH_DUMP_SECTIONS "\n"
                                  "\n" EXIT_CODES;
 
 static int is_help(const char *a)
@@ -96,7 +91,10 @@ static int usage_error(const char *usage, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    fputs(usage, stderr);
+    /* the synopsis line only; --help has the rest */
+    const char *nl = strchr(usage, '\n');
+    fprintf(stderr, "%.*s\n(--help for more)\n", nl ? (int)(nl - usage) : (int)strlen(usage),
+            usage);
     return PITH_EXIT_USAGE;
 }
 
@@ -106,8 +104,8 @@ static int open_index(struct pith_index **out, const char *dir)
     if (err < 0) {
         const char *msg = pith_error_last();
         if (err == PITH_ENOTFOUND)
-            fprintf(stderr, "pith: no index at %s (%s); run 'pith index' first\n", dir,
-                    *msg ? msg : "not found");
+            fprintf(stderr, "pith: %s; run 'pith index' first\n",
+                    *msg ? msg : "no index found");
         else
             fprintf(stderr, "pith: %s\n", *msg ? msg : "cannot open index");
         return PITH_EXIT_FATAL;
@@ -294,7 +292,6 @@ static int cmd_dump(int argc, char **argv)
     }
     if (!section)
         return usage_error(usage_dump, "%s", "missing SECTION");
-#ifdef PITH_HAVE_DUMP
     struct pith_index *ix = NULL;
     struct pith_buf out = PITH_BUF_INIT;
     int rc = open_index(&ix, index);
@@ -303,18 +300,16 @@ static int cmd_dump(int argc, char **argv)
     int err = pith_dump_section(&out, ix, section);
     if (write_out(&out) < 0)
         rc = PITH_EXIT_FATAL;
-    if (err < 0) {
+    if (err == PITH_EUSAGE) {
+        fprintf(stderr, "pith: unknown section '%s' (%s)\n", section, PITH_DUMP_SECTIONS);
+        rc = PITH_EXIT_USAGE;
+    } else if (err < 0) {
         fprintf(stderr, "pith: %s\n", pith_error_last());
-        rc = err == PITH_ENOTFOUND ? PITH_EXIT_USAGE : pith_error_exit_code(err);
+        rc = pith_error_exit_code(err);
     }
     pith_buf_release(&out);
     pith_index_free(ix);
     return rc;
-#else
-    (void)index;
-    fprintf(stderr, "pith: dump is not available in this build\n");
-    return PITH_EXIT_FATAL;
-#endif
 }
 
 /* ---- pith serve ---------------------------------------------------------------------------- */

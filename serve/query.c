@@ -737,16 +737,19 @@ static void text_edge(struct pith_buf *out, const struct pith_index *ix, const s
     uint32_t caller = callers ? w->other : w->via;
     const char *reason = pith_index_str(ix, e->reason);
     pith_buf_printf(out, "  %s ", callers ? "<-" : "->");
-    if (w->other)
+    if (w->other) {
         pith_buf_puts(out, pith_index_str(ix, pith_index_symbol(ix, w->other)->qualname));
-    else
-        pith_buf_printf(out, "%s (%s)", pith_index_str(ix, e->name),
+        pith_buf_printf(out, "  at %s:%u  %s ", q_symbol_path(ix, caller), e->line,
                         query_edge_kind_name(e->kind));
-    pith_buf_printf(out, "  at %s:%u  %s ", q_symbol_path(ix, caller), e->line,
-                    query_edge_kind_name(e->kind));
-    text_conf(out, e->confidence);
-    if (*reason)
-        pith_buf_printf(out, "  (%s)", reason);
+        text_conf(out, e->confidence);
+        if (*reason)
+            pith_buf_printf(out, "  (%s)", reason);
+    } else {
+        /* external or unresolved: the call expression, what it is, where */
+        pith_buf_printf(out, "%s (%s%s%s)  at %s:%u", pith_index_str(ix, e->name),
+                        query_edge_kind_name(e->kind), *reason ? ": " : "", reason,
+                        q_symbol_path(ix, caller), e->line);
+    }
     if (w->via != root)
         pith_buf_printf(out, "  via %s",
                         pith_index_str(ix, pith_index_symbol(ix, w->via)->qualname));
