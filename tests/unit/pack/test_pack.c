@@ -488,6 +488,10 @@ PITH_TEST(pack_open_time_50k)
            "open %.2f ms\n",
            t1 - t0, shard.len, man.len, best);
     CHECK(best < 100);
+    if (getenv("PITH_KEEP_BIG")) {
+        pith_rm_rf(getenv("PITH_KEEP_BIG"));
+        pack_write_index(getenv("PITH_KEEP_BIG"), &shard, &man);
+    }
     pith_buf_release(&shard);
     pith_buf_release(&man);
     pack_fixture_big_free(g);
