@@ -496,3 +496,35 @@ PITH_TEST(pack_open_time_50k)
     pith_buf_release(&man);
     pack_fixture_big_free(g);
 }
+
+/* Writes the seed corpus of tests/fuzz/fuzz_artifact.c when PITH_WRITE_CORPUS names a folder:
+ * small valid shards (each under 64 KiB). */
+PITH_TEST(pack_write_fuzz_corpus)
+{
+    const char *dir = getenv("PITH_WRITE_CORPUS");
+    if (!dir)
+        return;
+    struct pith_buf shard = PITH_BUF_INIT, man = PITH_BUF_INIT;
+    char path[1024];
+    struct pack_fixture f;
+    pack_fixture_init(&f);
+    CHECK_EQ_INT(pack_fixture_build(&f, &shard, &man), 0);
+    snprintf(path, sizeof path, "%s/fixture.pith", dir);
+    CHECK_EQ_INT(pith_file_write_atomic(path, shard.ptr, shard.len), 0);
+
+    Pith__Graph empty = PITH__GRAPH__INIT;
+    struct pack_input in = { &empty, NULL, NULL };
+    CHECK_EQ_INT(pack_build(&shard, &man, &in), 0);
+    snprintf(path, sizeof path, "%s/empty.pith", dir);
+    CHECK_EQ_INT(pith_file_write_atomic(path, shard.ptr, shard.len), 0);
+
+    Pith__Graph *g = pack_fixture_big(40);
+    in.graph = g;
+    CHECK_EQ_INT(pack_build(&shard, &man, &in), 0);
+    CHECK(shard.len < 65536);
+    snprintf(path, sizeof path, "%s/generated-40.pith", dir);
+    CHECK_EQ_INT(pith_file_write_atomic(path, shard.ptr, shard.len), 0);
+    pack_fixture_big_free(g);
+    pith_buf_release(&shard);
+    pith_buf_release(&man);
+}
