@@ -1,6 +1,7 @@
 /* The search operation (serve stage): BM25F over the LEXI section. The query is tokenized like
- * the index (common/lex.h); each term's postings are walked once and scores accumulate in a map
- * sized by the hits, so a query costs O(postings of its terms). */
+ * the index (common/lex.h); the postings lists of its terms are merged by document, each
+ * document scored once and offered to a top-k heap, so a query costs O(postings of its terms)
+ * time and O(k) memory. */
 #include "common/artifact.h"
 #include "common/err.h"
 #include "common/lex.h"
@@ -68,12 +69,133 @@ struct hit {
     const char *qualname;
 };
 
+/* 1 when `a` ranks before `b`: higher score, then smaller qualname. */
+static int hit_better(const struct hit *a, const struct hit *b)
+{
+    if (a->score != b->score)
+        return a->score > b->score;
+    return strcmp(a->qualname, b->qualname) < 0;
+}
+
 static int cmp_hit(const void *a, const void *b)
 {
-    const struct hit *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return strcmp(x->qualname, y->qualname);
+    return hit_better(a, b) ? -1 : hit_better(b, a) ? 1 : 0;
+}
+
+/* The best `cap` hits seen so far: a heap whose root is the worst kept hit. */
+struct topk {
+    struct hit *items;
+    size_t count, cap;
+    size_t total; /* hits offered */
+};
+
+static void topk_offer(struct topk *t, const struct pith_index *ix, uint32_t doc, double score,
+                       uint64_t mask)
+{
+    struct hit h = { doc, score, mask, pith_index_str(ix, pith_index_symbol(ix, doc)->qualname) };
+    size_t i;
+    t->total++;
+    if (t->count < t->cap) {
+        /* sift up: parents are worse than children */
+        i = t->count++;
+        while (i > 0 && hit_better(&t->items[(i - 1) / 2], &h)) {
+            t->items[i] = t->items[(i - 1) / 2];
+            i = (i - 1) / 2;
+        }
+        t->items[i] = h;
+        return;
+    }
+    if (!t->cap || !hit_better(&h, &t->items[0]))
+        return;
+    i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= t->count)
+            break;
+        if (c + 1 < t->count && hit_better(&t->items[c], &t->items[c + 1]))
+            c++; /* the worse child */
+        if (!hit_better(&h, &t->items[c]))
+            break;
+        t->items[i] = t->items[c];
+        i = c;
+    }
+    t->items[i] = h;
+}
+
+struct cursor {
+    const struct pith_disk_posting *p;
+    uint32_t n, i;
+    double idf;
+    uint32_t term; /* index into the query terms */
+};
+
+/* Document-at-a-time: the postings of each term are sorted by doc (pack writes them so), so a
+ * merge of the lists scores each document once with no accumulator. Returns -1 when a list is
+ * not sorted (the caller then accumulates in a map instead). */
+static int score_merge(struct topk *t, const struct pith_index *ix, const struct pith_lexicon *lx,
+                       struct cursor *cur, size_t ncur)
+{
+    const struct pith_disk_lexi_header *h = lx->header;
+    for (size_t c = 0; c < ncur; c++) {
+        for (uint32_t i = 1; i < cur[c].n; i++) {
+            if (cur[c].p[i].doc <= cur[c].p[i - 1].doc)
+                return -1;
+        }
+    }
+    for (;;) {
+        uint32_t doc = UINT32_MAX;
+        for (size_t c = 0; c < ncur; c++) {
+            if (cur[c].i < cur[c].n && cur[c].p[cur[c].i].doc < doc)
+                doc = cur[c].p[cur[c].i].doc;
+        }
+        if (doc == UINT32_MAX)
+            return 0;
+        double score = 0.0;
+        uint64_t mask = 0;
+        for (size_t c = 0; c < ncur; c++) {
+            if (cur[c].i >= cur[c].n || cur[c].p[cur[c].i].doc != doc)
+                continue;
+            const struct pith_disk_posting *p = &cur[c].p[cur[c].i++];
+            double tf = query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS,
+                                       h->avg_len);
+            score += query_bm25f_term(cur[c].idf, tf);
+            mask |= UINT64_C(1) << cur[c].term;
+        }
+        if (doc != 0 && doc < h->doc_count)
+            topk_offer(t, ix, doc, score, mask);
+    }
+}
+
+/* Term-at-a-time with a map from doc to accumulated score, for lists in any order. */
+static void score_accumulate(struct topk *t, const struct pith_index *ix,
+                             const struct pith_lexicon *lx, const struct cursor *cur, size_t ncur)
+{
+    const struct pith_disk_lexi_header *h = lx->header;
+    struct qmap where;
+    PITH_VEC(struct hit) acc = { 0 };
+    qmap_init(&where);
+    for (size_t c = 0; c < ncur; c++) {
+        for (uint32_t i = 0; i < cur[c].n; i++) {
+            const struct pith_disk_posting *p = &cur[c].p[i];
+            uint32_t doc = p->doc, slot;
+            if (doc == 0 || doc >= h->doc_count)
+                continue;
+            double tf = query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS,
+                                       h->avg_len);
+            if (!qmap_get(&where, doc, &slot)) {
+                struct hit nh = { doc, 0.0, 0, NULL };
+                slot = (uint32_t)acc.count;
+                qmap_put(&where, doc, slot);
+                pith_vec_push(&acc, nh);
+            }
+            acc.items[slot].score += query_bm25f_term(cur[c].idf, tf);
+            acc.items[slot].mask |= UINT64_C(1) << cur[c].term;
+        }
+    }
+    for (size_t i = 0; i < acc.count; i++)
+        topk_offer(t, ix, acc.items[i].doc, acc.items[i].score, acc.items[i].mask);
+    pith_vec_release(&acc);
+    qmap_release(&where);
 }
 
 static void put_matched(struct pith_buf *out, const struct terms *t, uint64_t mask, int json)
@@ -97,57 +219,48 @@ int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text
 {
     struct pith_lexicon lx;
     struct terms *t = pith_xcalloc(1, sizeof *t);
-    struct qmap where;
-    PITH_VEC(struct hit) hits = { 0 };
+    struct cursor cur[SEARCH_TERMS_MAX];
+    size_t ncur = 0;
+    struct topk top = { NULL, 0, k, 0 };
     struct pith_buf line = PITH_BUF_INIT;
     int err = 0;
-    qmap_init(&where);
+    top.items = pith_xcalloc(k ? k : 1, sizeof *top.items);
     pith_lex_tokens(text, strlen(text), add_term, t);
     pith_index_lexicon(ix, &lx);
 
     if (lx.header && lx.header->doc_count > 1) {
-        const struct pith_disk_lexi_header *h = lx.header;
-        double n = (double)(h->doc_count - 1);
+        double n = (double)(lx.header->doc_count - 1);
         for (size_t j = 0; j < t->count; j++) {
             const struct pith_disk_term *dt = pith_index_find_term(ix, t->words[j]);
-            if (!dt)
+            if (!dt || dt->count == 0)
                 continue;
-            double idf = query_bm25_idf(n, (double)dt->count);
-            const struct pith_disk_posting *p = lx.postings + dt->first;
-            for (uint32_t i = 0; i < dt->count; i++) {
-                uint32_t doc = p[i].doc, slot;
-                if (doc == 0 || doc >= h->doc_count)
-                    continue;
-                double tf = query_bm25f_tf(p[i].tf, lx.doc_len + (size_t)doc * PITH_LEX_FIELDS,
-                                           h->avg_len);
-                double s = query_bm25f_term(idf, tf);
-                if (!qmap_get(&where, doc, &slot)) {
-                    struct hit nh = { doc, 0.0, 0,
-                                      pith_index_str(ix, pith_index_symbol(ix, doc)->qualname) };
-                    slot = (uint32_t)hits.count;
-                    qmap_put(&where, doc, slot);
-                    pith_vec_push(&hits, nh);
-                }
-                hits.items[slot].score += s;
-                hits.items[slot].mask |= UINT64_C(1) << j;
-            }
+            cur[ncur].p = lx.postings + dt->first;
+            cur[ncur].n = dt->count;
+            cur[ncur].i = 0;
+            cur[ncur].idf = query_bm25_idf(n, (double)dt->count);
+            cur[ncur].term = (uint32_t)j;
+            ncur++;
+        }
+        if (score_merge(&top, ix, &lx, cur, ncur) < 0) {
+            top.count = top.total = 0;
+            score_accumulate(&top, ix, &lx, cur, ncur);
         }
     }
-    if (hits.count)
-        qsort(hits.items, hits.count, sizeof *hits.items, cmp_hit);
-    size_t shown = hits.count < k ? hits.count : k;
+    if (top.count)
+        qsort(top.items, top.count, sizeof *top.items, cmp_hit);
+    size_t shown = top.count;
 
     if (json) {
         pith_buf_puts(out, "{\"op\":\"search\",\"query\":");
         pith_buf_put_json_str(out, text);
         pith_buf_printf(out, ",\"k\":%u,\"terms\":[", k);
         put_matched(out, t, ~UINT64_C(0), 1);
-        pith_buf_printf(out, "],\"total\":%zu,\"hits\":[", hits.count);
+        pith_buf_printf(out, "],\"total\":%zu,\"hits\":[", top.total);
     } else if (shown) {
-        pith_buf_printf(out, "search '%s': %zu of %zu hits\n", text, shown, hits.count);
+        pith_buf_printf(out, "search '%s': %zu of %zu hits\n", text, shown, top.total);
     }
     for (size_t i = 0; i < shown; i++) {
-        const struct hit *h = &hits.items[i];
+        const struct hit *h = &top.items[i];
         const struct pith_disk_symbol *s = pith_index_symbol(ix, h->doc);
         pith_buf_clear(&line);
         err = q_doc_summary_of(&line, ix, h->doc, SEARCH_SUMMARY);
@@ -178,7 +291,7 @@ int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text
     }
     if (json)
         pith_buf_puts(out, "]}\n");
-    if (hits.count == 0) {
+    if (top.total == 0) {
         if (t->count == 0)
             err = pith_error_set(PITH_ENOTFOUND, "no searchable words in '%s'", text);
         else if (!lx.header)
@@ -188,8 +301,7 @@ int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text
     }
 out:
     pith_buf_release(&line);
-    pith_vec_release(&hits);
-    qmap_release(&where);
+    free(top.items);
     free(t);
     return err;
 }
