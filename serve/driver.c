@@ -103,8 +103,7 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     }
     have_embed = executable(exe[DRIVER_EMBED].ptr);
     if (!have_embed)
-        fprintf(stderr, "pith: %s not found; indexing without summaries\n",
-                exe[DRIVER_EMBED].ptr);
+        fprintf(stderr, "pith: %s not found; indexing without summaries\n", exe[DRIVER_EMBED].ptr);
 
     pith_buf_printf(&work, "%s.work.%ld", opt->index, (long)getpid());
     pith_rm_rf(work.ptr);
@@ -188,8 +187,8 @@ out:
 
 static const char *status_name(uint32_t status)
 {
-    static const char *const names[] = { "ok", "binary", "too big", "parse error",
-                                         "invalid encoding", "I/O error" };
+    static const char *const names[] = { "ok",          "binary",           "too big",
+                                         "parse error", "invalid encoding", "I/O error" };
     return status < sizeof names / sizeof *names ? names[status] : "other";
 }
 
@@ -226,7 +225,8 @@ static size_t file_views(struct file_view **out, const struct pith_index *ix)
     return n;
 }
 
-void driver_summary(struct pith_buf *out, const struct pith_index *ix,
+void driver_summary(struct pith_buf *out,
+                    const struct pith_index *ix,
                     const struct driver_report *rep)
 {
     struct file_view *files;
@@ -270,16 +270,17 @@ void driver_summary(struct pith_buf *out, const struct pith_index *ix,
             edges[e[i].kind < 11 ? e[i].kind : 11]++;
         sites += n;
     }
-    pith_buf_printf(out, "symbols:   %u (%zu functions, %zu methods, %zu classes, %zu nested, "
-                         "%zu lambdas, %zu modules)\n",
+    pith_buf_printf(out,
+                    "symbols:   %u (%zu functions, %zu methods, %zu classes, %zu nested, "
+                    "%zu lambdas, %zu modules)\n",
                     nsym, kinds[3], kinds[4], kinds[2], kinds[5], kinds[6], kinds[1]);
     pith_buf_printf(out, "calls:     %zu call sites", sites);
     int first = 1;
     for (uint32_t k = 0; k < 12; k++) {
         if (!edges[k])
             continue;
-        pith_buf_printf(out, "%s%s %zu", first ? ": " : ", ", k < 11 ? query_edge_kind_name(k) : "other",
-                        edges[k]);
+        pith_buf_printf(out, "%s%s %zu", first ? ": " : ", ",
+                        k < 11 ? query_edge_kind_name(k) : "other", edges[k]);
         first = 0;
     }
     pith_buf_putc(out, '\n');

@@ -21,7 +21,7 @@ struct driver_options {
 struct driver_report {
     double seconds[DRIVER_STAGES]; /* wall time per stage; negative when the stage did not run */
     double total;
-    int partial;                   /* some stage exited 1: inputs failed, recorded */
+    int partial; /* some stage exited 1: inputs failed, recorded */
 };
 
 /* Runs the pipeline into opt->index (pack replaces it atomically). Stage output on stdout is
@@ -33,7 +33,8 @@ int driver_index(struct driver_report *out, const struct driver_options *opt);
 /* Appends the human summary of index `ix` (files indexed and skipped by reason with up to 10
  * paths each, symbols per kind, call sites per edge kind) and, when `rep` is not NULL, the time
  * per stage. */
-void driver_summary(struct pith_buf *out, const struct pith_index *ix,
+void driver_summary(struct pith_buf *out,
+                    const struct pith_index *ix,
                     const struct driver_report *rep);
 
 /* The folder of the running executable (from /proc/self/exe, else argv0), into `out`. */

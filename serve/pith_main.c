@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXIT_CODES                                                                                 \
-    "exit codes: 0 ok, 1 not found / ambiguous name / some inputs failed, 2 usage,\n"              \
+#define EXIT_CODES                                                                    \
+    "exit codes: 0 ok, 1 not found / ambiguous name / some inputs failed, 2 usage,\n" \
     "            3 fatal (I/O, missing or corrupt index, a stage crashed)\n"
 
 static const char usage_main[] =
@@ -104,8 +104,7 @@ static int open_index(struct pith_index **out, const char *dir)
     if (err < 0) {
         const char *msg = pith_error_last();
         if (err == PITH_ENOTFOUND)
-            fprintf(stderr, "pith: %s; run 'pith index' first\n",
-                    *msg ? msg : "no index found");
+            fprintf(stderr, "pith: %s; run 'pith index' first\n", *msg ? msg : "no index found");
         else
             fprintf(stderr, "pith: %s\n", *msg ? msg : "cannot open index");
         return PITH_EXIT_FATAL;
@@ -156,8 +155,7 @@ static int cmd_index(int argc, char **argv, const char *argv0)
         char *end;
         long v = strtol(val, &end, 10);
         if (!*val || *end || v < 1 || v > 1024)
-            return usage_error(usage_index, "--jobs needs a number from 1 to 1024, got '%s'",
-                               val);
+            return usage_error(usage_index, "--jobs needs a number from 1 to 1024, got '%s'", val);
         jobs = (unsigned)v;
     }
     char repo_abs[PATH_MAX];
@@ -258,7 +256,7 @@ static int cmd_query(int argc, char **argv)
     if (err < 0) {
         fprintf(stderr, "pith: %s\n", pith_error_last());
         rc = err == PITH_ENOTFOUND || err == PITH_EAMBIGUOUS ? PITH_EXIT_PARTIAL
-                                                              : pith_error_exit_code(err);
+                                                             : pith_error_exit_code(err);
     }
 done:
     if (ix)

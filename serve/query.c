@@ -100,9 +100,9 @@ const char *query_symbol_kind_name(uint32_t kind)
 
 const char *query_edge_kind_name(uint32_t kind)
 {
-    static const char *const names[] = { "none",      "direct",   "import",     "method",
-                                         "inherited", "constructor", "ambiguous", "external",
-                                         "unresolved", "virtual", "indirect" };
+    static const char *const names[] = { "none",       "direct",      "import",    "method",
+                                         "inherited",  "constructor", "ambiguous", "external",
+                                         "unresolved", "virtual",     "indirect" };
     return kind < sizeof names / sizeof *names ? names[kind] : "?";
 }
 
@@ -233,8 +233,7 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
                               "unknown query operation '%s' (symbol, callers, callees, "
                               "impact, search)",
                               argv[0]);
-    int depth_ok = out->op == QUERY_CALLERS || out->op == QUERY_CALLEES ||
-                   out->op == QUERY_IMPACT;
+    int depth_ok = out->op == QUERY_CALLERS || out->op == QUERY_CALLEES || out->op == QUERY_IMPACT;
     int have_depth = 0, have_k = 0, options = 1;
     size_t words = 0, len = 0;
     for (int i = 1; i < argc; i++) {
@@ -510,7 +509,9 @@ static int not_found(struct pith_buf *out, const struct pith_index *ix, const st
     return err;
 }
 
-static int ambiguous(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req,
+static int ambiguous(struct pith_buf *out,
+                     const struct pith_index *ix,
+                     const struct query_req *req,
                      const idvec *ids)
 {
     if (req->json) {
@@ -563,7 +564,9 @@ static void count_edges(struct edge_counts *c, const struct pith_index *ix, uint
     }
 }
 
-static int op_symbol(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req,
+static int op_symbol(struct pith_buf *out,
+                     const struct pith_index *ix,
+                     const struct query_req *req,
                      uint32_t id)
 {
     const struct pith_disk_symbol *s = pith_index_symbol(ix, id);
@@ -599,7 +602,8 @@ static int op_symbol(struct pith_buf *out, const struct pith_index *ix, const st
                             : "false");
         pith_buf_puts(out, ",\"parent\":");
         if (s->parent)
-            pith_buf_put_json_str(out, pith_index_str(ix, pith_index_symbol(ix, s->parent)->qualname));
+            pith_buf_put_json_str(out,
+                                  pith_index_str(ix, pith_index_symbol(ix, s->parent)->qualname));
         else
             pith_buf_puts(out, "null");
         pith_buf_printf(out,
@@ -629,8 +633,9 @@ static int op_symbol(struct pith_buf *out, const struct pith_index *ix, const st
             pith_buf_printf(out, "  doc:        %s\n", doc.ptr);
         pith_buf_printf(out, "  callers:    %zu call sites from %zu symbols\n", c.caller_sites,
                         c.caller_symbols);
-        pith_buf_printf(out, "  callees:    %zu call sites (%zu resolved, %zu external, %zu "
-                             "unresolved)\n",
+        pith_buf_printf(out,
+                        "  callees:    %zu call sites (%zu resolved, %zu external, %zu "
+                        "unresolved)\n",
                         c.callee_sites, c.resolved, c.external, c.unresolved);
     }
     pith_buf_release(&doc);
@@ -652,8 +657,8 @@ typedef PITH_VEC(struct walk_entry) walkvec;
 /* Breadth-first walk over CALR (callers) or CALE (callees) from `root`, `depth` levels. Each
  * symbol is reached at one level only; every edge into it from the previous level is listed.
  * Returns 1 when the walk stopped at QUERY_ENTRIES_MAX entries. */
-static int walk(walkvec *out, const struct pith_index *ix, uint32_t root, unsigned depth,
-                int callers)
+static int
+walk(walkvec *out, const struct pith_index *ix, uint32_t root, unsigned depth, int callers)
 {
     struct qmap level;
     idvec frontier = { 0 }, next = { 0 };
@@ -666,7 +671,8 @@ static int walk(walkvec *out, const struct pith_index *ix, uint32_t root, unsign
         for (size_t f = 0; f < frontier.count && !truncated; f++) {
             const struct pith_disk_edge *e;
             uint32_t from = frontier.items[f];
-            size_t n = callers ? pith_index_callers(ix, from, &e) : pith_index_callees(ix, from, &e);
+            size_t n =
+                callers ? pith_index_callers(ix, from, &e) : pith_index_callees(ix, from, &e);
             for (size_t i = 0; i < n; i++) {
                 uint32_t seen;
                 uint32_t other = e[i].other;
@@ -698,7 +704,9 @@ static int walk(walkvec *out, const struct pith_index *ix, uint32_t root, unsign
     return truncated;
 }
 
-static void json_edge(struct pith_buf *out, const struct pith_index *ix, const struct walk_entry *w,
+static void json_edge(struct pith_buf *out,
+                      const struct pith_index *ix,
+                      const struct walk_entry *w,
                       int callers)
 {
     const struct pith_disk_edge *e = w->edge;
@@ -730,8 +738,11 @@ static void json_edge(struct pith_buf *out, const struct pith_index *ix, const s
     pith_buf_putc(out, '}');
 }
 
-static void text_edge(struct pith_buf *out, const struct pith_index *ix, const struct walk_entry *w,
-                      int callers, uint32_t root)
+static void text_edge(struct pith_buf *out,
+                      const struct pith_index *ix,
+                      const struct walk_entry *w,
+                      int callers,
+                      uint32_t root)
 {
     const struct pith_disk_edge *e = w->edge;
     uint32_t caller = callers ? w->other : w->via;
@@ -756,8 +767,11 @@ static void text_edge(struct pith_buf *out, const struct pith_index *ix, const s
     pith_buf_putc(out, '\n');
 }
 
-static void op_walk(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req,
-                    uint32_t id, int callers)
+static void op_walk(struct pith_buf *out,
+                    const struct pith_index *ix,
+                    const struct query_req *req,
+                    uint32_t id,
+                    int callers)
 {
     walkvec w = { 0 };
     int truncated = walk(&w, ix, id, req->depth, callers);
@@ -846,7 +860,9 @@ static void impact_path(struct pith_buf *out, const impactvec *v, size_t i, int 
     }
 }
 
-static void op_impact(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req,
+static void op_impact(struct pith_buf *out,
+                      const struct pith_index *ix,
+                      const struct query_req *req,
                       uint32_t id)
 {
     impactvec v = { 0 };
@@ -947,8 +963,8 @@ static void op_impact(struct pith_buf *out, const struct pith_index *ix, const s
                 continue;
             if (t++)
                 pith_buf_putc(out, ',');
-            pith_buf_put_json_str(out,
-                                  pith_index_str(ix, pith_index_symbol(ix, v.items[i].id)->qualname));
+            pith_buf_put_json_str(
+                out, pith_index_str(ix, pith_index_symbol(ix, v.items[i].id)->qualname));
         }
         pith_buf_printf(out,
                         "],\"counts\":{\"symbols\":%zu,\"files\":%zu,\"tests\":%zu,"

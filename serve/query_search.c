@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEARCH_TERMS_MAX  64 /* query terms kept (one bit each in a hit's mask) */
-#define SEARCH_TERM_LEN   128
-#define SEARCH_SUMMARY    120
+#define SEARCH_TERMS_MAX 64 /* query terms kept (one bit each in a hit's mask) */
+#define SEARCH_TERM_LEN  128
+#define SEARCH_SUMMARY   120
 
 static const double field_weight[PITH_LEX_FIELDS] = { 3.0, 1.0, 1.0, 0.5 };
 #define BM25_K1 1.2
@@ -89,8 +89,8 @@ struct topk {
     size_t total; /* hits offered */
 };
 
-static void topk_offer(struct topk *t, const struct pith_index *ix, uint32_t doc, double score,
-                       uint64_t mask)
+static void
+topk_offer(struct topk *t, const struct pith_index *ix, uint32_t doc, double score, uint64_t mask)
 {
     struct hit h = { doc, score, mask, pith_index_str(ix, pith_index_symbol(ix, doc)->qualname) };
     size_t i;
@@ -132,8 +132,11 @@ struct cursor {
 /* Document-at-a-time: the postings of each term are sorted by doc (pack writes them so), so a
  * merge of the lists scores each document once with no accumulator. Returns -1 when a list is
  * not sorted (the caller then accumulates in a map instead). */
-static int score_merge(struct topk *t, const struct pith_index *ix, const struct pith_lexicon *lx,
-                       struct cursor *cur, size_t ncur)
+static int score_merge(struct topk *t,
+                       const struct pith_index *ix,
+                       const struct pith_lexicon *lx,
+                       struct cursor *cur,
+                       size_t ncur)
 {
     const struct pith_disk_lexi_header *h = lx->header;
     for (size_t c = 0; c < ncur; c++) {
@@ -156,8 +159,8 @@ static int score_merge(struct topk *t, const struct pith_index *ix, const struct
             if (cur[c].i >= cur[c].n || cur[c].p[cur[c].i].doc != doc)
                 continue;
             const struct pith_disk_posting *p = &cur[c].p[cur[c].i++];
-            double tf = query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS,
-                                       h->avg_len);
+            double tf =
+                query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS, h->avg_len);
             score += query_bm25f_term(cur[c].idf, tf);
             mask |= UINT64_C(1) << cur[c].term;
         }
@@ -167,8 +170,11 @@ static int score_merge(struct topk *t, const struct pith_index *ix, const struct
 }
 
 /* Term-at-a-time with a map from doc to accumulated score, for lists in any order. */
-static void score_accumulate(struct topk *t, const struct pith_index *ix,
-                             const struct pith_lexicon *lx, const struct cursor *cur, size_t ncur)
+static void score_accumulate(struct topk *t,
+                             const struct pith_index *ix,
+                             const struct pith_lexicon *lx,
+                             const struct cursor *cur,
+                             size_t ncur)
 {
     const struct pith_disk_lexi_header *h = lx->header;
     struct qmap where;
@@ -180,8 +186,8 @@ static void score_accumulate(struct topk *t, const struct pith_index *ix,
             uint32_t doc = p->doc, slot;
             if (doc == 0 || doc >= h->doc_count)
                 continue;
-            double tf = query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS,
-                                       h->avg_len);
+            double tf =
+                query_bm25f_tf(p->tf, lx->doc_len + (size_t)doc * PITH_LEX_FIELDS, h->avg_len);
             if (!qmap_get(&where, doc, &slot)) {
                 struct hit nh = { doc, 0.0, 0, NULL };
                 slot = (uint32_t)acc.count;
@@ -214,8 +220,8 @@ static void put_matched(struct pith_buf *out, const struct terms *t, uint64_t ma
     }
 }
 
-int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k,
-             int json)
+int q_search(
+    struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k, int json)
 {
     struct pith_lexicon lx;
     struct terms *t = pith_xcalloc(1, sizeof *t);
@@ -267,8 +273,8 @@ int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text
         if (err < 0)
             goto out;
         if (json) {
-            pith_buf_printf(out, "%s{\"rank\":%zu,\"score\":%.4f,\"symbol\":", i ? "," : "",
-                            i + 1, h->score);
+            pith_buf_printf(out, "%s{\"rank\":%zu,\"score\":%.4f,\"symbol\":", i ? "," : "", i + 1,
+                            h->score);
             q_json_symbol(out, ix, h->doc);
             pith_buf_puts(out, ",\"signature\":");
             pith_buf_put_json_str(out, pith_index_str(ix, s->signature));

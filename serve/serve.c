@@ -105,8 +105,9 @@ int serve_stdio(const struct pith_index *ix, FILE *in, FILE *out)
             continue;
         pith_buf_clear(&ans);
         if ((size_t)n > SERVE_LINE_MAX) {
-            pith_buf_printf(&ans, "{\"error\":\"usage\",\"message\":\"query line longer than %d "
-                                  "bytes\"}\n",
+            pith_buf_printf(&ans,
+                            "{\"error\":\"usage\",\"message\":\"query line longer than %d "
+                            "bytes\"}\n",
                             SERVE_LINE_MAX);
         } else {
             serve_line(&ans, ix, line);

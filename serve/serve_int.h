@@ -14,7 +14,7 @@ struct pith_index;
 struct qmap {
     uint32_t *keys; /* 0 = empty slot */
     uint32_t *vals;
-    size_t cap;     /* power of two, or 0 */
+    size_t cap; /* power of two, or 0 */
     size_t count;
 };
 
@@ -37,7 +37,7 @@ const char *q_symbol_path(const struct pith_index *ix, uint32_t id);
 int q_doc_summary_of(struct pith_buf *out, const struct pith_index *ix, uint32_t id, size_t max);
 
 /* The search operation (query_search.c). Same contract as query_run. */
-int q_search(struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k,
-             int json);
+int q_search(
+    struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k, int json);
 
 #endif

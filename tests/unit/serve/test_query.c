@@ -35,7 +35,16 @@ static const struct parse_case parse_cases[] = {
     { { "search", "parse", "json", "-k", "3" }, 0, QUERY_SEARCH, "parse json", 1, 3, 0 },
     { { "search", "-k5", "decode" }, 0, QUERY_SEARCH, "decode", 1, 5, 0 },
     { { "search", "--", "-weird", "--json" }, 0, QUERY_SEARCH, "-weird --json", 1, 10, 0 },
-    { { "callers", "-", }, 0, QUERY_CALLERS, "-", 1, 10, 0 },
+    { {
+          "callers",
+          "-",
+      },
+      0,
+      QUERY_CALLERS,
+      "-",
+      1,
+      10,
+      0 },
     /* usage errors */
     { { "frobnicate", "x" }, PITH_EUSAGE, QUERY_NONE, NULL, 0, 0, 0 },
     { { "symbol" }, PITH_EUSAGE, QUERY_NONE, NULL, 0, 0, 0 },
@@ -94,16 +103,20 @@ PITH_TEST(serve_query_name_matches)
         int want;
     } cases[] = {
         { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "JSONDecoder.raw_decode", 1 },
-        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "decoder.py:JSONDecoder.raw_decode", 1 },
+        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder",
+          "decoder.py:JSONDecoder.raw_decode", 1 },
         { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder",
           "json/decoder.py:JSONDecoder.raw_decode", 1 },
         { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder",
           "json.decoder.JSONDecoder.raw_decode", 1 },
-        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "decoder.JSONDecoder.raw_decode", 1 },
+        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder",
+          "decoder.JSONDecoder.raw_decode", 1 },
         { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "Decoder.raw_decode", 0 },
-        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "ecoder.py:JSONDecoder.raw_decode", 0 },
+        { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder",
+          "ecoder.py:JSONDecoder.raw_decode", 0 },
         { "json/decoder.py:JSONDecoder.raw_decode", "json.decoder", "Other.raw_decode", 0 },
-        { "json/decoder.py:Outer.JSONDecoder.raw_decode", "json.decoder", "JSONDecoder.raw_decode", 1 },
+        { "json/decoder.py:Outer.JSONDecoder.raw_decode", "json.decoder", "JSONDecoder.raw_decode",
+          1 },
         { "json/decoder.py", "json.decoder", "json.decoder", 1 },
         { "json/decoder.py", "json.decoder", "decoder", 1 },
         { "a.py:f", "", "b.f", 0 },
@@ -230,8 +243,15 @@ static void fx_file(int i, const char *path, const char *module, int status)
     fx_file_ptrs[i] = &fx_files[i];
 }
 
-static void fx_sym(int id, int kind, const char *name, const char *qualname, uint32_t file,
-                   uint32_t parent, uint32_t line, const char *sig, const char *doc)
+static void fx_sym(int id,
+                   int kind,
+                   const char *name,
+                   const char *qualname,
+                   uint32_t file,
+                   uint32_t parent,
+                   uint32_t line,
+                   const char *sig,
+                   const char *doc)
 {
     Pith__GSymbol s = PITH__GSYMBOL__INIT;
     s.kind = (Pith__SymbolKind)kind;
@@ -248,8 +268,13 @@ static void fx_sym(int id, int kind, const char *name, const char *qualname, uin
 }
 
 static size_t fx_nedges;
-static void fx_edge(uint32_t caller, uint32_t callee, int kind, uint32_t conf, uint32_t line,
-                    const char *name, const char *reason)
+static void fx_edge(uint32_t caller,
+                    uint32_t callee,
+                    int kind,
+                    uint32_t conf,
+                    uint32_t line,
+                    const char *name,
+                    const char *reason)
 {
     Pith__Edge e = PITH__EDGE__INIT;
     e.caller = caller;
@@ -285,12 +310,12 @@ static struct pith_index *fixture_index(void)
            "Deserialize s to a Python object.");
     fx_sym(S_RAW2, 3, "raw_decode", "json/__init__.py:raw_decode", 2, 0, 40, "def raw_decode(s)",
            "");
-    fx_sym(S_TEST, 3, "test_loads", "tests/test_json.py:test_loads", 3, 0, 3,
-           "def test_loads()", "");
+    fx_sym(S_TEST, 3, "test_loads", "tests/test_json.py:test_loads", 3, 0, 3, "def test_loads()",
+           "");
     fx_sym(S_LOAD, 3, "load", "json/__init__.py:load", 2, 0, 50, "def load(fp)",
            "Deserialize fp, a file, to a Python object.");
-    fx_sym(S_RECURSE, 3, "walk_tree", "json/__init__.py:walk_tree", 2, 0, 60,
-           "def walk_tree(node)", "Walk recursively.");
+    fx_sym(S_RECURSE, 3, "walk_tree", "json/__init__.py:walk_tree", 2, 0, 60, "def walk_tree(node)",
+           "Walk recursively.");
     fx_syms[S_DECODE - 1].n_decorators = 1;
     fx_syms[S_DECODE - 1].decorators = fx_decorators;
     /* sorted by (caller, line, col, callee, kind) */
@@ -561,10 +586,10 @@ PITH_TEST(serve_query_search)
 PITH_TEST(serve_query_json_always_valid)
 {
     static const char *const queries[] = {
-        "symbol raw_decode --json",     "symbol nothing_here --json",
-        "callers loads --json",         "callees loads --depth 5 --json",
-        "impact load --json",           "search json --json",
-        "callers zzz --json",           "impact walk_tree --json",
+        "symbol raw_decode --json", "symbol nothing_here --json",
+        "callers loads --json",     "callees loads --depth 5 --json",
+        "impact load --json",       "search json --json",
+        "callers zzz --json",       "impact walk_tree --json",
     };
     struct pith_index *ix = fixture_index();
     struct pith_buf out = PITH_BUF_INIT;
