@@ -25,7 +25,7 @@ struct py_syms {
         assignment, augmented_assignment, named_expression, attribute, string,
         concatenated_string, expression_statement, import_statement, import_from_statement,
         aliased_import, dotted_name, relative_import, import_prefix, wildcard_import, with_item,
-        as_pattern, as_pattern_target, list, tuple;
+        as_pattern, as_pattern_target, list, tuple, type_alias_statement;
 };
 
 struct py_fields {
@@ -139,6 +139,7 @@ struct lang_python *lang_python_new(void)
     S(as_pattern_target);
     S(list);
     S(tuple);
+    S(type_alias_statement);
 #undef S
 #define F(x) p->f.x = field_id(l, #x)
     F(name);
@@ -326,6 +327,70 @@ static TSNode first_named(struct lang_python *p, TSNode n)
 
 /* --- string literals --------------------------------------------------------------------- */
 
+/* Appends code point `cp` as UTF-8; surrogates become U+FFFD so the text stays valid. */
+static void put_utf8(struct pith_buf *b, uint32_t cp)
+{
+    char u[4];
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        pith_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        pith_buf_put(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12);
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        pith_buf_put(b, u, 3);
+    } else {
+        u[0] = (char)(0xF0 | cp >> 18);
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        pith_buf_put(b, u, 4);
+    }
+}
+
+/* Decodes the escape at `e` (the letter after the backslash: xHH, uHHHH, UHHHHHHHH or up to
+ * three octal digits) into *cp. Returns the bytes used from `e`, or 0 when malformed. */
+static uint32_t escape_code(const char *e, uint32_t avail, uint32_t *cp)
+{
+    uint32_t want = 0, i = 1, v = 0;
+    if (e[0] == 'x')
+        want = 2;
+    else if (e[0] == 'u')
+        want = 4;
+    else if (e[0] == 'U')
+        want = 8;
+    if (!want) {
+        for (i = 0; i < 3 && i < avail && e[i] >= '0' && e[i] <= '7'; i++)
+            v = v * 8 + (uint32_t)(e[i] - '0');
+        *cp = v;
+        return i;
+    }
+    if (avail < want + 1)
+        return 0;
+    for (; i <= want; i++) {
+        char c = e[i];
+        uint32_t d;
+        if (c >= '0' && c <= '9')
+            d = (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (uint32_t)(c - 'A' + 10);
+        else
+            return 0;
+        v = v * 16 + d;
+    }
+    if (v > 0x10FFFF)
+        return 0;
+    *cp = v;
+    return want + 1;
+}
+
 /* The value of a `string` node: quotes and prefix removed, escapes of non-raw strings
  * decoded (simple ones; \x, \u, \N stay as written). Appends to `b`. Returns 0, or -1 for
  * f-strings and bytes, which are not docstrings or names. */
@@ -391,6 +456,40 @@ static int string_value(struct lang_python *p, TSNode n, struct pith_buf *b)
         case '"':
             pith_buf_putc(b, d);
             break;
+        case 'a':
+            pith_buf_putc(b, '\a');
+            break;
+        case 'b':
+            pith_buf_putc(b, '\b');
+            break;
+        case 'f':
+            pith_buf_putc(b, '\f');
+            break;
+        case 'v':
+            pith_buf_putc(b, '\v');
+            break;
+        case 'x':
+        case 'u':
+        case 'U':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
+            uint32_t cp;
+            uint32_t used = escape_code(s + i, ce - i, &cp);
+            if (!used) {
+                pith_buf_putc(b, '\\');
+                pith_buf_putc(b, d);
+                break;
+            }
+            put_utf8(b, cp);
+            i += used - 1;
+            break;
+        }
         default:
             pith_buf_putc(b, '\\');
             pith_buf_putc(b, d);
@@ -457,36 +556,41 @@ static char *cleandoc(struct lang_python *p, const char *doc)
             margin = ind;
         l = end + 1;
     }
-    char *o = pith_arena_alloc(p->arena, n + 1);
-    size_t ol = 0, last_nonempty_end = 0;
-    int first = 1, have = 0;
-    for (const char *l = x; l <= x + n;) {
+    size_t nlines = 1;
+    for (size_t i = 0; i < n; i++)
+        nlines += x[i] == '\n';
+    const char **la = pith_arena_alloc(p->arena, nlines * sizeof *la);
+    const char **le = pith_arena_alloc(p->arena, nlines * sizeof *le);
+    const char *l = x;
+    for (size_t i = 0; i < nlines; i++) {
         const char *end = memchr(l, '\n', (size_t)(x + n - l));
         if (!end)
             end = x + n;
         const char *a = l;
-        if (first) {
+        if (i == 0) {
             while (a < end && is_blank((unsigned char)*a))
                 a++;
         } else if (margin != (size_t)-1) {
             a = (size_t)(end - l) > margin ? l + margin : end;
-        } else {
-            a = end;
         }
-        if (a < end || have) {
-            if (have)
-                o[ol++] = '\n';
-            if (a < end) {
-                memcpy(o + ol, a, (size_t)(end - a));
-                ol += (size_t)(end - a);
-                last_nonempty_end = ol;
-                have = 1;
-            }
-        }
-        first = 0;
+        la[i] = a;
+        le[i] = end;
         l = end + 1;
     }
-    o[last_nonempty_end] = '\0';
+    size_t first = 0, last = nlines;
+    while (last > 0 && la[last - 1] == le[last - 1])
+        last--;
+    while (first < last && la[first] == le[first])
+        first++;
+    char *o = pith_arena_alloc(p->arena, n + 1);
+    size_t ol = 0;
+    for (size_t i = first; i < last; i++) {
+        if (i > first)
+            o[ol++] = '\n';
+        memcpy(o + ol, la[i], (size_t)(le[i] - la[i]));
+        ol += (size_t)(le[i] - la[i]);
+    }
+    o[ol] = '\0';
     return o;
 }
 
@@ -638,7 +742,22 @@ static void do_body(struct lang_python *p, uint32_t id, TSNode body, struct scop
     }
     sc->body_col = ts_node_start_point(ts_node_is_null(firstst) ? body : firstst).column;
     if (!ts_node_is_null(lastst)) {
+        /* comments are extras that may end any nested block: descend through last children */
         TSPoint ep = ts_node_end_point(lastst);
+        for (TSNode x = lastst; ts_node_symbol(x) != p->s.string;) {
+            uint32_t i = ts_node_child_count(x);
+            TSNode last = { { 0 }, NULL, NULL };
+            while (i-- > 0) {
+                last = ts_node_child(x, i);
+                if (ts_node_symbol(last) != p->s.comment)
+                    break;
+                last.id = NULL;
+            }
+            if (ts_node_is_null(last))
+                break;
+            ep = ts_node_end_point(last);
+            x = last;
+        }
         s->end_line = ep.row + 1;
         s->end_col = ep.column;
     }
@@ -973,6 +1092,31 @@ static void on_import(struct lang_python *p, TSNode n, int from)
     }
 }
 
+/* tree-sitter-python reads "type(x).attr = v" as a PEP 695 alias; real aliases name an
+ * identifier, so "type(" is the builtin's call, which is recorded here. */
+static void on_type_alias(struct lang_python *p, TSNode n)
+{
+    uint32_t a = ts_node_start_byte(n) + 4;
+    while (a < p->len && (p->src[a] == ' ' || p->src[a] == '\t'))
+        a++;
+    if (a >= p->len || p->src[a] != '(')
+        return;
+    TSNode left = first_named(p, n);
+    TSNode obj = ts_node_is_null(left) ? left : first_named(p, left);
+    if (!ts_node_is_null(obj) && ts_node_symbol(obj) == p->s.attribute)
+        obj = field(p, obj, p->f.object);
+    Pith__CallSite cs = PITH__CALL_SITE__INIT;
+    TSPoint sp = ts_node_start_point(n);
+    cs.caller = cur_scope(p);
+    cs.callee = (char *)"type";
+    cs.line = sp.row + 1;
+    cs.col = sp.column;
+    cs.arg_count = 1;
+    if (!ts_node_is_null(obj) && ts_node_symbol(obj) == p->s.tuple)
+        cs.arg_count = ts_node_named_child_count(obj);
+    pith_vec_push(&p->calls, cs);
+}
+
 static void on_comment(struct lang_python *p, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
@@ -1077,6 +1221,8 @@ static void enter(struct lang_python *p, uint32_t d)
         on_augassign(p, n);
     else if (t == p->s.named_expression)
         on_walrus(p, n);
+    else if (t == p->s.type_alias_statement)
+        on_type_alias(p, n);
 }
 
 static void leave(struct lang_python *p, uint32_t d)
