@@ -272,8 +272,9 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
         st.bytes += s->size;
         if (s->status) {
             st.skipped++;
-            fprintf(stderr, "pith-extract: skipped %s (%s): %s\n", pool.files.items[i],
-                    status_name(s->status), s->reason);
+            if (opt->on_skip)
+                opt->on_skip(pool.files.items[i], status_name(s->status), s->reason,
+                             opt->payload);
             free(s->reason);
         } else {
             st.ok++;

@@ -15,6 +15,10 @@ struct extract_options {
     int jobs;           /* worker threads; 0 = CPUs available to the process */
     size_t max_size;    /* larger files are recorded as FILE_SKIPPED_TOO_BIG */
     int progress;       /* progress and a summary on stderr */
+    /* Called once per skipped file, in path order, from the calling thread (may be NULL):
+     * `status` is a short word ("binary", "too_big", "parse", "encoding", "io"). */
+    void (*on_skip)(const char *path, const char *status, const char *reason, void *payload);
+    void *payload;
 };
 
 struct extract_stats {
@@ -25,8 +29,8 @@ struct extract_stats {
 };
 
 /* Walks opt->repo, extracts every Python file with opt->jobs threads and writes the stage
- * file. The output does not depend on opt->jobs. Skipped files are recorded, reported on
- * stderr one line each and counted in `stats` (may be NULL).
+ * file. The output does not depend on opt->jobs. Skipped files are recorded, passed to
+ * opt->on_skip and counted in `stats` (may be NULL).
  * Returns 0, PITH_ENOTFOUND (no repo) or PITH_EIO; sets pith_error_last(). */
 int extract_run(struct extract_stats *stats, const struct extract_options *opt);
 

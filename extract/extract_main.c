@@ -45,11 +45,18 @@ static int parse_size(const char *s, unsigned long long max, unsigned long long 
     return 0;
 }
 
+static void report_skip(const char *path, const char *status, const char *reason, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "pith-extract: skipped %s (%s): %s\n", path, status, reason);
+}
+
 int main(int argc, char **argv)
 {
     struct extract_options opt = { 0 };
     const char *dump = NULL;
     opt.max_size = EXTRACT_DEFAULT_MAX_SIZE;
+    opt.on_skip = report_skip;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;

@@ -43,8 +43,6 @@ struct frame {
 
 struct scope {
     uint32_t sym;
-    uint32_t body_col; /* column of the body's first statement (comment attribution) */
-    uint8_t is_lambda;
 };
 
 struct comment_ref {
@@ -725,8 +723,8 @@ static void do_params(struct lang_python *p, uint32_t id, TSNode params)
     s->params = (Pith__Param **)tmp_to_arena(p, from, &s->n_params);
 }
 
-/* Docstring, comment column and end (last statement, trailing comments excluded) of a body. */
-static void do_body(struct lang_python *p, uint32_t id, TSNode body, struct scope *sc)
+/* Docstring and end (last statement, trailing comments excluded) of a body. */
+static void do_body(struct lang_python *p, uint32_t id, TSNode body)
 {
     Pith__Symbol *s = sym(p, id);
     TSNode firstst = { { 0 }, NULL, NULL }, lastst = firstst;
@@ -740,7 +738,6 @@ static void do_body(struct lang_python *p, uint32_t id, TSNode body, struct scop
             firstst = n;
         lastst = n;
     }
-    sc->body_col = ts_node_start_point(ts_node_is_null(firstst) ? body : firstst).column;
     if (!ts_node_is_null(lastst)) {
         /* comments are extras that may end any nested block: descend through last children */
         TSPoint ep = ts_node_end_point(lastst);
@@ -769,9 +766,9 @@ static void do_body(struct lang_python *p, uint32_t id, TSNode body, struct scop
     }
 }
 
-static void push_scope(struct lang_python *p, uint32_t id, uint32_t body_col, int is_lambda)
+static void push_scope(struct lang_python *p, uint32_t id)
 {
-    struct scope sc = { id, body_col, (uint8_t)is_lambda };
+    struct scope sc = { id };
     pith_vec_push(&p->scopes, sc);
 }
 
@@ -1117,7 +1114,7 @@ static void on_type_alias(struct lang_python *p, TSNode n)
     pith_vec_push(&p->calls, cs);
 }
 
-static void on_comment(struct lang_python *p, TSNode n)
+static void on_comment(struct lang_python *p, uint32_t d, TSNode n)
 {
     uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
     if (b > p->len)
@@ -1128,12 +1125,15 @@ static void on_comment(struct lang_python *p, TSNode n)
         a++;
     while (b > a && is_blank((unsigned char)p->src[b - 1]))
         b--;
-    uint32_t col = ts_node_start_point(n).column;
-    size_t i = p->scopes.count - 1;
-    /* lambdas hold no comments; a comment left of a body belongs further out */
-    while (i > 0 && (p->scopes.items[i].is_lambda || col < p->scopes.items[i].body_col))
-        i--;
-    struct comment_ref r = { p->scopes.items[i].sym, a, b };
+    /* the innermost def or class around the comment, its signature included */
+    uint32_t owner = 1;
+    for (uint32_t k = d; k-- > 0;) {
+        if (p->frames[k].sym && p->frames[k].type != p->s.lambda) {
+            owner = p->frames[k].sym;
+            break;
+        }
+    }
+    struct comment_ref r = { owner, a, b };
     pith_vec_push(&p->comments, r);
 }
 
@@ -1192,11 +1192,9 @@ static void enter(struct lang_python *p, uint32_t d)
     fr->pushed = 0;
     if (d > 0 && p->frames[d - 1].sym && ts_tree_cursor_current_field_id(&p->cur) == p->f.body) {
         uint32_t id = p->frames[d - 1].sym;
-        int is_lambda = p->frames[d - 1].type == p->s.lambda;
-        struct scope sc = { id, 0, (uint8_t)is_lambda };
-        if (!is_lambda)
-            do_body(p, id, n, &sc);
-        pith_vec_push(&p->scopes, sc);
+        if (p->frames[d - 1].type != p->s.lambda)
+            do_body(p, id, n);
+        push_scope(p, id);
         fr->pushed = 1;
     }
     if (t == p->s.call)
@@ -1210,7 +1208,7 @@ static void enter(struct lang_python *p, uint32_t d)
     else if (t == p->s.assignment)
         on_assign(p, d, n);
     else if (t == p->s.comment)
-        on_comment(p, n);
+        on_comment(p, d, n);
     else if (t == p->s.import_statement)
         on_import(p, n, 0);
     else if (t == p->s.import_from_statement)
@@ -1322,7 +1320,7 @@ int lang_python_extract(struct lang_python *p,
     m->start_line = 1;
     m->end_line = lines ? lines : 1;
     m->end_col = last_col;
-    push_scope(p, 1, 0, 0);
+    push_scope(p, 1);
     {
         uint32_t count = ts_node_named_child_count(root);
         for (uint32_t i = 0; i < count; i++) {
