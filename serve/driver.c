@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,36 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* SIGINT/SIGTERM/SIGHUP while a stage runs: passed on to the stage, remembered, and re-raised
+ * once the work folder is removed. */
+static volatile sig_atomic_t caught_signal;
+static volatile pid_t running_child;
+
+static void on_signal(int sig)
+{
+    caught_signal = sig;
+    if (running_child > 0)
+        kill(running_child, sig);
+}
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void signals_catch(struct sigaction *saved)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        sigaction(forwarded[i], &sa, &saved[i]);
+}
+
+static void signals_restore(const struct sigaction *saved)
+{
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        sigaction(forwarded[i], &saved[i], NULL);
+}
+
 /* Runs argv[0] (a path) with stdout sent to stderr and waits. Returns its exit status (0..255),
  * or PITH_EIO when it cannot start or dies of a signal. */
 static int spawn_wait(char *const *argv)
@@ -67,10 +98,18 @@ static int spawn_wait(char *const *argv)
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return pith_error_set(PITH_EIO, "cannot run %s: %s", argv[0], strerror(rc));
+    running_child = pid;
+    if (caught_signal)
+        kill(pid, caught_signal);
     while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
+        if (errno != EINTR) {
+            running_child = 0;
             return pith_error_set(PITH_EIO, "waiting for %s: %s", argv[0], strerror(errno));
+        }
     }
+    running_child = 0;
+    if (caught_signal)
+        return pith_error_set(PITH_EIO, "interrupted by signal %d", (int)caught_signal);
     if (WIFSIGNALED(status))
         return pith_error_set(PITH_EIO, "%s died of signal %d", argv[0], WTERMSIG(status));
     return WEXITSTATUS(status);
@@ -89,7 +128,10 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     char jobs[32];
     int err = 0, have_embed;
     double t0 = now_seconds();
+    struct sigaction saved[sizeof forwarded / sizeof *forwarded];
     memset(out, 0, sizeof *out);
+    caught_signal = 0;
+    signals_catch(saved);
     for (int s = 0; s < DRIVER_STAGES; s++) {
         out->seconds[s] = -1.0;
         pith_buf_init(&exe[s]);
@@ -180,6 +222,9 @@ out:
     pith_buf_release(&facts);
     pith_buf_release(&graph);
     pith_buf_release(&vectors);
+    signals_restore(saved);
+    if (caught_signal)
+        raise(caught_signal); /* the work folder is gone: die as asked */
     return err;
 }
 
