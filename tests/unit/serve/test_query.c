@@ -6,6 +6,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "pack/pack.h"
+#include "serve/driver.h"
 #include "serve/query.h"
 #include "serve/serve.h"
 
@@ -617,5 +618,56 @@ PITH_TEST(serve_query_json_always_valid)
         cJSON_Delete(j);
     }
     pith_buf_release(&out);
+    pith_index_free(ix);
+}
+
+PITH_TEST(serve_driver_summary)
+{
+    struct pith_index *ix = fixture_index();
+    struct pith_buf out = PITH_BUF_INIT;
+    if (!ix)
+        return;
+    struct driver_report rep = { { 1.0, 2.0, -1.0, 0.5 }, 3.5, 0 };
+    driver_summary(&out, ix, &rep);
+    CHECK(strstr(out.ptr, "files:     3 indexed, 1 skipped\n"));
+    CHECK(strstr(out.ptr, "  skipped (binary): 1\n    pkg/blob.py  (binary content)\n"));
+    CHECK(strstr(out.ptr, "symbols:   9 (5 functions, 2 methods, 1 classes, 0 nested, 0 lambdas, "
+                          "1 modules)\n"));
+    CHECK(strstr(out.ptr, "calls:     7 call sites: direct 2, import 1, method 2, external 1, "
+                          "unresolved 1\n"));
+    CHECK(
+        strstr(out.ptr, "time:      3.50 s total, extract 1.00 s, analyze 2.00 s, pack 0.50 s\n"));
+    pith_buf_release(&out);
+    pith_index_free(ix);
+}
+
+PITH_TEST(serve_stdio_loop)
+{
+    struct pith_index *ix = fixture_index();
+    if (!ix)
+        return;
+    char input[] = "callers loads\n\n# a comment\n  symbol JSONDecoder.decode\nsearch json\n";
+    char output[8192] = { 0 };
+    FILE *in = fmemopen(input, strlen(input), "r");
+    FILE *out = fmemopen(output, sizeof output - 1, "w");
+    CHECK(in && out);
+    if (in && out) {
+        CHECK_EQ_INT(serve_stdio(ix, in, out), 0);
+        fclose(out);
+        out = NULL;
+        int lines = 0;
+        for (char *line = output, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+            *nl = '\0';
+            cJSON *j = parse_json(line, __LINE__);
+            CHECK(jstr(j, "error") == NULL);
+            cJSON_Delete(j);
+            lines++;
+        }
+        CHECK_EQ_INT(lines, 3);
+    }
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
     pith_index_free(ix);
 }
