@@ -514,11 +514,12 @@ static int ambiguous(struct pith_buf *out,
                      const struct query_req *req,
                      const idvec *ids)
 {
+    size_t shown = ids->count < QUERY_CANDIDATES_MAX ? ids->count : QUERY_CANDIDATES_MAX;
     if (req->json) {
         pith_buf_printf(out, "{\"op\":\"%s\",\"query\":", query_op_name(req->op));
         pith_buf_put_json_str(out, req->arg);
-        pith_buf_puts(out, ",\"error\":\"ambiguous\",\"candidates\":[");
-        for (size_t i = 0; i < ids->count; i++) {
+        pith_buf_printf(out, ",\"error\":\"ambiguous\",\"count\":%zu,\"candidates\":[", ids->count);
+        for (size_t i = 0; i < shown; i++) {
             if (i)
                 pith_buf_putc(out, ',');
             q_json_symbol(out, ix, ids->items[i]);
@@ -526,11 +527,13 @@ static int ambiguous(struct pith_buf *out,
         pith_buf_puts(out, "]}\n");
     } else {
         pith_buf_printf(out, "%zu symbols match '%s':\n", ids->count, req->arg);
-        for (size_t i = 0; i < ids->count; i++) {
+        for (size_t i = 0; i < shown; i++) {
             pith_buf_puts(out, "  ");
             text_symbol_ref(out, ix, ids->items[i]);
             pith_buf_putc(out, '\n');
         }
+        if (shown < ids->count)
+            pith_buf_printf(out, "  ... and %zu more; qualify the name\n", ids->count - shown);
     }
     return pith_error_set(PITH_EAMBIGUOUS, "%zu symbols match '%s'; give a qualified name",
                           ids->count, req->arg);

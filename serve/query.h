@@ -20,13 +20,14 @@ enum query_op {
     QUERY_SEARCH
 };
 
-#define QUERY_ARG_MAX     1024 /* bytes of NAME or search TEXT, NUL included */
-#define QUERY_DEPTH_MAX   100  /* largest --depth; also impact's default */
-#define QUERY_K_MAX       1000 /* largest -k */
-#define QUERY_K_DEFAULT   10
-#define QUERY_MULTI_MAX   10 /* callers/callees/impact answer for up to this many matches */
-#define QUERY_SUGGEST_MAX 5
-#define QUERY_ENTRIES_MAX 5000 /* edges or symbols listed per answer before "truncated" */
+#define QUERY_ARG_MAX        1024 /* bytes of NAME or search TEXT, NUL included */
+#define QUERY_DEPTH_MAX      100  /* largest --depth; also impact's default */
+#define QUERY_K_MAX          1000 /* largest -k */
+#define QUERY_K_DEFAULT      10
+#define QUERY_MULTI_MAX      10 /* callers/callees/impact answer for up to this many matches */
+#define QUERY_CANDIDATES_MAX 50 /* candidates listed for an ambiguous name */
+#define QUERY_SUGGEST_MAX    5
+#define QUERY_ENTRIES_MAX    5000 /* edges or symbols listed per answer before "truncated" */
 
 /* A parsed query. A value struct: `arg` is a copy, nothing is borrowed except `index`. */
 struct query_req {
