@@ -25,7 +25,8 @@ struct py_syms {
         assignment, augmented_assignment, named_expression, attribute, string,
         concatenated_string, expression_statement, import_statement, import_from_statement,
         aliased_import, dotted_name, relative_import, import_prefix, wildcard_import, with_item,
-        as_pattern, as_pattern_target, list, tuple, type_alias_statement;
+        as_pattern, as_pattern_target, list, tuple, type_alias_statement,
+        parenthesized_expression;
 };
 
 struct py_fields {
@@ -138,6 +139,7 @@ struct lang_python *lang_python_new(void)
     S(list);
     S(tuple);
     S(type_alias_statement);
+    S(parenthesized_expression);
 #undef S
 #define F(x) p->f.x = field_id(l, #x)
     F(name);
@@ -920,6 +922,14 @@ static Pith__Binding__Kind classify(struct lang_python *p, TSNode v, char **valu
     if (ts_node_is_null(v))
         return PITH__BINDING__KIND__OTHER;
     TSSymbol k = ts_node_symbol(v);
+    /* (value) and (name := value) give value */
+    for (int i = 0; i < 64 && (k == p->s.parenthesized_expression || k == p->s.named_expression);
+         i++) {
+        v = k == p->s.named_expression ? field(p, v, p->f.value) : first_named(p, v);
+        if (ts_node_is_null(v))
+            return PITH__BINDING__KIND__OTHER;
+        k = ts_node_symbol(v);
+    }
     if (k == p->s.call) {
         TSNode fn = field(p, v, p->f.function);
         if (!ts_node_is_null(fn))
