@@ -928,7 +928,8 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
     }
     if (found)
         return;
-    for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
+    /* external bases come after their class in the MRO, also for super() */
+    for (uint32_t i = 0; i < n; i++) {
         const struct asym *c = &cg->syms[mro[i]];
         if (c->ext_base) {
             struct val v = { .kind = V_EXTERNAL,
