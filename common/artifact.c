@@ -98,6 +98,39 @@ static int all_zero(const void *p, size_t n)
 
 /* ---- per-section validation ------------------------------------------------------------- */
 
+/* Order checks compare strings of the table; a hostile table could make each comparison walk
+ * one huge string (n symbols x L bytes). pith-pack deduplicates strings, so in a real shard
+ * each distinct string takes part in at most two adjacent comparisons: all of them together
+ * read at most 2 x len(STRS) bytes. Comparisons draw on that budget; running out is
+ * corruption. */
+struct cmp_budget {
+    uint64_t left;
+};
+
+static void budget_init(struct cmp_budget *b, const struct pith_index *ix, uint64_t count)
+{
+    b->left = 2 * (uint64_t)ix->strs_len + 16 * count + 64;
+}
+
+/* strcmp of strings `x` and `y` of the table; sets *over when the budget ran out. */
+static int
+cmp_refs(const struct pith_index *ix, uint32_t x, uint32_t y, struct cmp_budget *b, int *over)
+{
+    if (x == y)
+        return 0;
+    const unsigned char *p = (const unsigned char *)ix->strs + x;
+    const unsigned char *q = (const unsigned char *)ix->strs + y;
+    for (;; p++, q++) {
+        if (b->left == 0) {
+            *over = 1;
+            return 0;
+        }
+        b->left--;
+        if (*p != *q || *p == 0)
+            return (int)*p - (int)*q;
+    }
+}
+
 static int check_strs(struct pith_index *ix, const unsigned char *p, uint64_t len)
 {
     if (len == 0 || p[0] != 0 || p[len - 1] != 0)
@@ -145,6 +178,9 @@ static int check_symbols(struct pith_index *ix, const unsigned char *p, uint64_t
     const struct pith_disk_symbol *s = (const struct pith_disk_symbol *)p;
     if (!all_zero(&s[0], sizeof s[0]))
         return PITH_CORRUPT("symbol entry 0 is not the null entry");
+    struct cmp_budget budget;
+    int over = 0;
+    budget_init(&budget, ix, n);
     for (uint64_t i = 1; i < n; i++) {
         if (!str_ok(ix, s[i].qualname) || !str_ok(ix, s[i].name) || !str_ok(ix, s[i].signature))
             return PITH_CORRUPT("symbol %llu has a string reference out of range",
@@ -154,8 +190,10 @@ static int check_symbols(struct pith_index *ix, const unsigned char *p, uint64_t
                                 (unsigned long long)i);
         if (s[i].kind > MAX_SYMBOL_KIND || (s[i].flags & ~KNOWN_SYMF) || s[i].reserved)
             return PITH_CORRUPT("symbol %llu has an unknown kind or flags", (unsigned long long)i);
-        if (i > 1 && strcmp(ix->strs + s[i - 1].qualname, ix->strs + s[i].qualname) > 0)
+        if (i > 1 && cmp_refs(ix, s[i - 1].qualname, s[i].qualname, &budget, &over) > 0)
             return PITH_CORRUPT("symbol %llu is out of qualname order", (unsigned long long)i);
+        if (over)
+            return PITH_CORRUPT("symbol names are too costly to compare (duplicated strings)");
     }
     ix->syms = s;
     ix->nsyms = (uint32_t)(n - 1);
@@ -168,12 +206,17 @@ static int check_names(struct pith_index *ix, const unsigned char *p, uint64_t l
         return PITH_CORRUPT("name index holds %llu bytes, expected %llu", (unsigned long long)len,
                             (unsigned long long)ix->nsyms * 4);
     const uint32_t *ids = (const uint32_t *)p;
+    struct cmp_budget budget;
+    int over = 0;
+    budget_init(&budget, ix, ix->nsyms);
     for (uint32_t i = 0; i < ix->nsyms; i++) {
         if (ids[i] == 0 || ids[i] > ix->nsyms)
             return PITH_CORRUPT("name index entry %u names symbol %u out of range", i, ids[i]);
         if (i > 0 &&
-            strcmp(ix->strs + ix->syms[ids[i - 1]].name, ix->strs + ix->syms[ids[i]].name) > 0)
+            cmp_refs(ix, ix->syms[ids[i - 1]].name, ix->syms[ids[i]].name, &budget, &over) > 0)
             return PITH_CORRUPT("name index entry %u is out of order", i);
+        if (over)
+            return PITH_CORRUPT("names are too costly to compare (duplicated strings)");
     }
     ix->names = ids;
     return 0;
@@ -270,12 +313,15 @@ static int check_lexicon(struct pith_index *ix, const unsigned char *p, uint64_t
     const struct pith_disk_term *t = (const struct pith_disk_term *)(p + sizeof *h);
     const struct pith_disk_posting *post = (const struct pith_disk_posting *)(t + tc);
     uint64_t next = 0;
+    struct cmp_budget budget;
+    int over = 0;
+    budget_init(&budget, ix, tc);
     for (uint64_t i = 0; i < tc; i++) {
         if (!str_ok(ix, t[i].term) || t[i].term == 0 || t[i].reserved)
             return PITH_CORRUPT("lexicon term %llu has a bad string", (unsigned long long)i);
         if (t[i].first != next || t[i].count == 0 || t[i].count > pc - next)
             return PITH_CORRUPT("lexicon term %llu postings out of range", (unsigned long long)i);
-        if (i > 0 && strcmp(ix->strs + t[i - 1].term, ix->strs + t[i].term) >= 0)
+        if (i > 0 && (cmp_refs(ix, t[i - 1].term, t[i].term, &budget, &over) >= 0 || over))
             return PITH_CORRUPT("lexicon term %llu is out of order", (unsigned long long)i);
         for (uint64_t k = next; k < next + t[i].count; k++) {
             if (post[k].doc == 0 || post[k].doc > ix->nsyms ||

@@ -299,8 +299,10 @@ static void collect_edges(struct pack_ctx *c)
             pith_vec_push(&c->calr, r);
         }
     }
-    qsort(c->cale.items, c->cale.count, sizeof *c->cale.items, cmp_cale);
-    qsort(c->calr.items, c->calr.count, sizeof *c->calr.items, cmp_calr);
+    if (c->cale.count)
+        qsort(c->cale.items, c->cale.count, sizeof *c->cale.items, cmp_cale);
+    if (c->calr.count)
+        qsort(c->calr.items, c->calr.count, sizeof *c->calr.items, cmp_calr);
 }
 
 /* u32 node_count | u32 edge_count | u32 offsets[node_count + 1] | pad 8 | edges */
