@@ -444,6 +444,8 @@ static uint32_t *class_mro(struct cg *cg, uint32_t cls, uint32_t *count);
 
 static int ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name,
                             size_t len);
+static int module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name,
+                             size_t len);
 
 /* Evaluates a type annotation (as written) in `scope` to instance values. */
 static void eval_annotation(struct cg *cg, struct vset *out, uint32_t scope, const char *ann,
@@ -619,7 +621,8 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
                 }
                 if (sm.count == 0) {
                     t.count = 0;
-                    if (!ns_lookup_module(cg, &t, f, e.s2, strlen(e.s2)))
+                    if (!ns_lookup_module(cg, &t, f, e.s2, strlen(e.s2)) &&
+                        !module_star_guess(cg, &t, f, e.s2, strlen(e.s2)))
                         vs_unknown(&t, afmt(cg, "%s not found in module %s", e.s2, e.s));
                 }
             }
@@ -659,6 +662,22 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
         const Pith__Param *p = s->params[e.line];
         if (p->kind == PITH__PARAM__KIND__VAR_POSITIONAL || p->kind == PITH__PARAM__KIND__VAR_KEYWORD) {
             vs_unknown(out, afmt(cg, "%s is a variadic parameter", p->name));
+            break;
+        }
+        if ((!p->annotation || !p->annotation[0]) && p->default_value &&
+            p->default_value[0] && strcmp(p->default_value, "None") != 0 &&
+            ident_len(p->default_value) > 0) {
+            /* def f(x, _w=WHITESPACE.match): the default, unless a caller passes another */
+            struct vset t = { 0 };
+            eval_expr(cg, &t, scope_parent(cg, e.a), p->default_value);
+            for (uint32_t k = 0; k < t.count; k++) {
+                struct val v = t.v[k];
+                if (v.kind != V_UNKNOWN) {
+                    v.conf = min16(v.conf, 700);
+                    v.reason = afmt(cg, "parameter %s typed by its default value", p->name);
+                }
+                vs_add(out, &v);
+            }
             break;
         }
         if (!p->annotation || !p->annotation[0]) {
@@ -713,7 +732,8 @@ static void eval_entry(struct cg *cg, struct vset *out, uint32_t idx)
 }
 
 /* Evaluates every binding in the list starting at `head`; sets the ambiguity reason. */
-static void eval_list(struct cg *cg, struct vset *out, uint32_t head, uint32_t scope)
+static void eval_list(struct cg *cg, struct vset *out, uint32_t head, uint32_t scope,
+                      const char *name, size_t len)
 {
     uint32_t n = 0, defs = 0;
     for (uint32_t i = head; i; i = cg->ents.items[i].next) {
@@ -722,14 +742,29 @@ static void eval_list(struct cg *cg, struct vset *out, uint32_t head, uint32_t s
         eval_entry(cg, out, i);
     }
     if (n > 1 && vs_known(out) > 1) {
-        const char *where = "function";
-        if (scope & NO_SCOPE || cg->syms[scope].s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE)
+        const char *where = "function", *wname;
+        uint32_t f = scope_file(cg, scope);
+        if (scope & NO_SCOPE || cg->syms[scope].s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE) {
             where = "module";
-        else if (sym_is_class(cg, scope))
-            where = "class";
-        out->why = defs == n ? afmt(cg, "defined %u times in %s", n, where)
-                             : afmt(cg, "bound %u times in %s", n, where);
+            wname = cg->files[f].ff->module;
+        } else {
+            wname = cg->syms[scope].s->qualname;
+            if (sym_is_class(cg, scope))
+                where = "class";
+        }
+        out->why = afmt(cg, "%.*s %s %u times in %s %s", (int)len, name,
+                        defs == n ? "defined" : "bound", n, where, wname ? wname : "?");
     }
+}
+
+/* Are all bindings of the list being evaluated (x = f(x): the right side means an outer x)? */
+static int all_busy(const struct cg *cg, uint32_t head)
+{
+    for (uint32_t i = head; i; i = cg->ents.items[i].next) {
+        if (!cg->ents.items[i].busy)
+            return 0;
+    }
+    return 1;
 }
 
 /* Does module file `f` export `name` to `from f import *`? */
@@ -785,24 +820,34 @@ static int lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const ch
     return (int)found;
 }
 
-/* An external star import of `scope` (the first), or NULL. */
-static const char *external_star(struct cg *cg, uint32_t scope)
+/* Adds `m.name` for every `from m import *` of `scope` whose m is outside the repository:
+ * the name may come from there. Returns how many were added. */
+static uint32_t external_star_guess(struct cg *cg, struct vset *out, uint32_t scope,
+                                    const char *name, size_t len)
 {
-    uint32_t head = 0;
+    uint32_t head = 0, n = 0;
     size_t klen;
     const char *k = mkkey(cg, scope, "", 0, &klen);
     if (!pith_hashmap_get(&cg->stars, k, klen, &head))
-        return NULL;
+        return 0;
     for (uint32_t i = head; i; i = cg->ents.items[i].next) {
         const struct nsent *e = &cg->ents.items[i];
         struct modres mr;
         if (!e->s || e->relative)
             continue;
         find_module(cg, &mr, e->s, strlen(e->s));
-        if (mr.count == 0)
-            return e->s;
+        if (mr.count)
+            continue;
+        struct val v = { .kind = V_EXTERNAL,
+                         .conf = 600,
+                         .name = astrcat3(cg, e->s, ".", name, len),
+                         .reason = afmt(cg, "assumed to come from 'from %s import *'", e->s) };
+        vs_add(out, &v);
+        n++;
     }
-    return NULL;
+    if (n > 1)
+        out->why = afmt(cg, "%.*s may come from %u star imports", (int)len, name, n);
+    return n;
 }
 
 /* Looks `name` up in the top-level namespace of file `f` (bindings, then star imports).
@@ -817,10 +862,17 @@ static int ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const c
     uint32_t scope = file_scope(cg, f);
     uint32_t head = map_get(cg, &cg->ns, scope, name, len);
     if (head) {
-        eval_list(cg, out, head, scope);
+        eval_list(cg, out, head, scope, name, len);
         return 1;
     }
     return lookup_star(cg, out, scope, name, len);
+}
+
+/* A name missing from module f that may come from its `from <external> import *`. */
+static int module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name,
+                             size_t len)
+{
+    return external_star_guess(cg, out, file_scope(cg, f), name, len) > 0;
 }
 
 static void lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name,
@@ -830,8 +882,8 @@ static void lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const c
     uint32_t module_scope = file_scope(cg, scope_file(cg, scope));
     while (s) {
         uint32_t head = map_get(cg, &cg->ns, s, name, len);
-        if (head) {
-            eval_list(cg, out, head, s);
+        if (head && !all_busy(cg, head)) {
+            eval_list(cg, out, head, s, name, len);
             return;
         }
         if (lookup_star(cg, out, s, name, len))
@@ -851,15 +903,8 @@ static void lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const c
         vs_add(out, &v);
         return;
     }
-    const char *star = external_star(cg, module_scope);
-    if (star) {
-        struct val v = { .kind = V_EXTERNAL,
-                         .conf = 600,
-                         .name = astrcat3(cg, star, ".", name, len),
-                         .reason = afmt(cg, "assumed to come from 'from %s import *'", star) };
-        vs_add(out, &v);
+    if (external_star_guess(cg, out, module_scope, name, len))
         return;
-    }
     vs_unknown(out, afmt(cg, "name %.*s is not bound in any enclosing scope", (int)len, name));
 }
 
@@ -885,7 +930,7 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
         if (!head)
             continue;
         struct vset t = { 0 };
-        eval_list(cg, &t, head, mro[i]);
+        eval_list(cg, &t, head, mro[i], attr, len);
         for (uint32_t k = 0; k < t.count; k++) {
             struct val v = t.v[k];
             if (v.kind == V_FUNC) {
@@ -972,7 +1017,7 @@ static void getattr_one(struct cg *cg, struct vset *out, const struct val *v, co
             if (pith_hashmap_get(&cg->mod_exact, sub, strlen(sub), &sf)) {
                 struct val m = { .kind = V_MODULE, .conf = v->conf, .id = sf - 1 };
                 vs_add(&t, &m);
-            } else {
+            } else if (!module_star_guess(cg, &t, f, attr, len)) {
                 vs_unknown(&t, afmt(cg, "%.*s not found in module %s", (int)len, attr,
                                     cg->files[f].ff->module));
             }
@@ -1073,6 +1118,8 @@ static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const cha
     while (*p == ' ')
         p++;
     size_t n = ident_len(p);
+    if (n <= 2 && (p[n] == '"' || p[n] == '\'')) /* b"", rb'' */
+        n = 0;
     if (n == 0) {
         const char *q = p;
         while (*q == 'b' || *q == 'r' || *q == 'f' || *q == 'u' || *q == 'B' || *q == 'R' ||
@@ -1554,7 +1601,7 @@ static void resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller,
                 uint32_t head = map_get(cg, &cg->ns, mro[k], "__init__", 8);
                 if (!head)
                     continue;
-                eval_list(cg, &init, head, mro[k]);
+                eval_list(cg, &init, head, mro[k], "__init__", 8);
                 if (init.count == 1 && init.v[0].kind == V_FUNC)
                     t.callee = init.v[0].id;
                 break;
