@@ -951,12 +951,13 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
     }
     /* instance attributes assigned in methods: self.x = ... */
     int found = 0;
+    uint32_t sites = 0;
     for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
         uint32_t head = map_get(cg, &cg->attrs, mro[i], attr, len);
         if (!head)
             continue;
         struct vset t = { 0 };
-        for (uint32_t e = head; e; e = cg->ents.items[e].next)
+        for (uint32_t e = head; e; e = cg->ents.items[e].next, sites++)
             eval_entry(cg, &t, e);
         for (uint32_t k = 0; k < t.count; k++) {
             struct val v = t.v[k];
@@ -971,8 +972,11 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
         }
         found = 1;
     }
-    if (found)
+    if (found) {
+        if (vs_known(out) > 1)
+            out->why = afmt(cg, "self.%.*s is assigned at %u places", (int)len, attr, sites);
         return;
+    }
     /* external bases come after their class in the MRO, also for super() */
     for (uint32_t i = 0; i < n; i++) {
         const struct asym *c = &cg->syms[mro[i]];
@@ -1038,9 +1042,19 @@ static void getattr_one(struct cg *cg, struct vset *out, const struct val *v, co
         break;
     }
     case V_CLASS:
+        if (len == 9 && !memcmp(attr, "__class__", 9)) {
+            vs_unknown(out, "metaclass of a class");
+            break;
+        }
         class_attr(cg, out, v, v->id, attr, len, 0);
         break;
     case V_INSTANCE:
+        if (len == 9 && !memcmp(attr, "__class__", 9)) {
+            struct val c = *v;
+            c.kind = V_CLASS;
+            vs_add(out, &c);
+            break;
+        }
         class_attr(cg, out, v, v->id, attr, len, 0);
         break;
     case V_SUPER: {
@@ -1147,6 +1161,29 @@ static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const cha
             return;
         }
         eval_super(cg, &cur, scope, p + 6, (size_t)(end - 1 - (p + 6)));
+        p = end;
+    } else if (n == 4 && !memcmp(p, "type", 4) && p[4] == '(') {
+        /* type(x) is x's class when `type` is the builtin */
+        const char *end = skip_group(p + 4);
+        struct vset t = { 0 };
+        lookup_name(cg, &t, scope, "type", 4);
+        if (!end || t.count != 1 || t.v[0].kind != V_EXTERNAL ||
+            strcmp(t.v[0].name, "builtins.type") != 0 || memchr(p + 5, ',', (size_t)(end - p - 5))) {
+            vs_unknown(out, "type(...) of an unknown value");
+            return;
+        }
+        struct vset arg = { 0 };
+        eval_expr(cg, &arg, scope, pith_arena_strndup(&cg->arena, p + 5, (size_t)(end - 1 - (p + 5))));
+        for (uint32_t i = 0; i < arg.count; i++) {
+            struct val v = arg.v[i];
+            if (v.kind == V_INSTANCE) {
+                v.kind = V_CLASS;
+                v.conf = min16(v.conf, 950); /* x may be an instance of a subclass */
+            }
+            else if (v.kind != V_UNKNOWN)
+                v = (struct val){ .kind = V_UNKNOWN, .reason = "type() of a value that is not an instance" };
+            vs_add(&cur, &v);
+        }
         p = end;
     } else {
         lookup_name(cg, &cur, scope, p, n);

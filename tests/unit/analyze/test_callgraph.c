@@ -80,6 +80,12 @@ static uint32_t fb_def(struct fb *f, int kind, const char *qualname, uint32_t pa
             p->kind = PITH__PARAM__KIND__VAR_POSITIONAL;
             name++;
         }
+        char *eq = strchr(name, '=');
+        p->default_value = S("");
+        if (eq) {
+            *eq = '\0';
+            p->default_value = eq + 1;
+        }
         if (colon) {
             *colon = '\0';
             p->annotation = colon + 1;
@@ -87,7 +93,6 @@ static uint32_t fb_def(struct fb *f, int kind, const char *qualname, uint32_t pa
             p->annotation = S("");
         }
         p->name = name;
-        p->default_value = S("");
         s->params[i] = p;
     }
     s->bases = split(bases, &s->n_bases);
@@ -408,5 +413,36 @@ PITH_TEST(analyze_dump_lists_files_symbols_edges)
     pith_buf_release(&b);
     analyze_graph_free(g);
     fb_release(m);
+    pith_arena_release(&A);
+}
+
+PITH_TEST(analyze_type_of_self_star_guess_self_reference_and_defaults)
+{
+    pith_arena_init(&A);
+    struct fb *m = fb_new("m.py", "m", 0);
+    fb_import(m, 1, "posix", 0, "*", NULL);
+    fb_import(m, 1, "nt", 0, "*", NULL);
+    uint32_t k = fb_def(m, CLASS, "K", 1, NULL, NULL, NULL);
+    uint32_t init = fb_def(m, METHOD, "K.__init__", k, "self", NULL, NULL);
+    uint32_t clone = fb_def(m, METHOD, "K.clone", k, "self", NULL, NULL);
+    fb_def(m, FUNC, "helper", 1, "", NULL, NULL);
+    uint32_t f = fb_def(m, FUNC, "f", 1, "h=helper", NULL, NULL);
+    fb_bind(m, 1, "KeyError", B_NAME, "KeyError"); /* KeyError = KeyError: the builtin */
+    fb_bind(m, f, "line", B_CALL, "line.strip");    /* line = line.strip(): outer line */
+    fb_call(m, clone, "type(self)", 3);
+    fb_call(m, clone, "self.__class__", 4);
+    fb_call(m, f, "fork", 5);
+    fb_call(m, f, "KeyError", 6);
+    fb_call(m, f, "line.split", 7);
+    fb_call(m, f, "h", 8);
+    (void)init;
+    check_edges(&m, 1,
+                "m.py:K.clone -> m.py:K.__init__ constructor 950 L3\n"
+                "m.py:K.clone -> m.py:K.__init__ constructor 1000 L4\n"
+                "m.py:f -> nt.fork ambiguous 500 L5\n"
+                "m.py:f -> posix.fork ambiguous 500 L5\n"
+                "m.py:f -> builtins.KeyError external 1000 L6\n"
+                "m.py:f -> line.split unresolved 0 L7\n"
+                "m.py:f -> m.py:helper direct 700 L8\n");
     pith_arena_release(&A);
 }
