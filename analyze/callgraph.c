@@ -38,6 +38,7 @@ struct val {
     uint8_t kind;
     uint8_t via;   /* edge kind if this function is called: DIRECT, IMPORT, METHOD, INHERITED */
     uint16_t conf; /* per mille */
+    uint8_t guess; /* a name assumed to come from an external star import */
     uint32_t id;   /* file index (V_MODULE) or symbol id */
     const char *name;   /* dotted name (V_EXTERNAL) */
     const char *reason; /* why unknown or why the confidence is lower; NULL when none */
@@ -840,6 +841,7 @@ static uint32_t external_star_guess(struct cg *cg, struct vset *out, uint32_t sc
             continue;
         struct val v = { .kind = V_EXTERNAL,
                          .conf = 600,
+                         .guess = 1,
                          .name = astrcat3(cg, e->s, ".", name, len),
                          .reason = afmt(cg, "assumed to come from 'from %s import *'", e->s) };
         vs_add(out, &v);
@@ -1036,6 +1038,19 @@ static void getattr_one(struct cg *cg, struct vset *out, const struct val *v, co
         break;
     }
     case V_EXTERNAL: {
+        if (v->guess) {
+            /* `x.attr` with x unbound: more likely a loop variable than a star-imported name */
+            vs_unknown(out, afmt(cg, "%s is not bound here (loop variable or star import?)",
+                                 strrchr(v->name, '.') + 1));
+            break;
+        }
+        uint32_t bt = 0;
+        if (!strncmp(v->name, "builtins.", 9) && !strchr(v->name + 9, '.') &&
+            pith_hashmap_get(&cg->builtins, v->name + 9, strlen(v->name + 9), &bt) && bt == 1) {
+            /* len.x: the builtin function is shadowed by a binding we do not see */
+            vs_unknown(out, afmt(cg, "attribute of builtin function %s (shadowed?)", v->name + 9));
+            break;
+        }
         struct val e = *v;
         e.name = astrcat3(cg, v->name, ".", attr, len);
         vs_add(out, &e);
