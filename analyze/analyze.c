@@ -12,8 +12,8 @@
 #include <time.h>
 
 static const char *const kind_names[] = {
-    "none",        "direct",    "import",     "method",     "inherited", "constructor",
-    "ambiguous",   "external",  "unresolved", "virtual",    "indirect",
+    "none",      "direct",   "import",     "method",  "inherited", "constructor",
+    "ambiguous", "external", "unresolved", "virtual", "indirect",
 };
 
 const char *analyze_edge_kind_name(int kind)
@@ -154,7 +154,8 @@ int analyze_run(const struct analyze_opts *opts)
         size_t per_kind[16] = { 0 };
         for (size_t i = 0; i < g->graph.n_edges; i++)
             per_kind[g->graph.edges[i]->kind & 15]++;
-        fprintf(stderr, "files %zu, symbols %zu, edges %zu; read %.3f s, resolve %.3f s, write %.3f s\n",
+        fprintf(stderr,
+                "files %zu, symbols %zu, edges %zu; read %.3f s, resolve %.3f s, write %.3f s\n",
                 g->graph.n_files, g->graph.n_symbols, g->graph.n_edges, t1 - t0, t2 - t1,
                 now_s() - t2);
         for (int k = 1; k < 11; k++) {

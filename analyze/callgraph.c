@@ -36,11 +36,11 @@ enum vkind { V_UNKNOWN, V_MODULE, V_CLASS, V_INSTANCE, V_FUNC, V_EXTERNAL, V_SUP
 
 struct val {
     uint8_t kind;
-    uint8_t via;   /* edge kind if this function is called: DIRECT, IMPORT, METHOD, INHERITED */
-    uint16_t conf; /* per mille */
-    uint8_t guess; /* a name assumed to come from an external star import */
-    uint32_t id;   /* file index (V_MODULE) or symbol id */
-    const char *name;   /* dotted name (V_EXTERNAL) */
+    uint8_t via;      /* edge kind if this function is called: DIRECT, IMPORT, METHOD, INHERITED */
+    uint16_t conf;    /* per mille */
+    uint8_t guess;    /* a name assumed to come from an external star import */
+    uint32_t id;      /* file index (V_MODULE) or symbol id */
+    const char *name; /* dotted name (V_EXTERNAL) */
     const char *reason; /* why unknown or why the confidence is lower; NULL when none */
 };
 
@@ -104,9 +104,9 @@ struct cg {
     struct pith_hashmap mod_exact;  /* module -> file + 1 */
     struct pith_hashmap mod_suffix; /* suffix -> modlink head */
     PITH_VEC(struct modlink) links;
-    struct pith_hashmap ns;    /* u32 scope + name -> nsent head */
-    struct pith_hashmap attrs; /* u32 class + attr -> nsent head (self.attr bindings) */
-    struct pith_hashmap stars; /* u32 scope -> E_STAR head */
+    struct pith_hashmap ns;       /* u32 scope + name -> nsent head */
+    struct pith_hashmap attrs;    /* u32 class + attr -> nsent head (self.attr bindings) */
+    struct pith_hashmap stars;    /* u32 scope -> E_STAR head */
     struct pith_hashmap builtins; /* name -> 1 function, 2 type */
     PITH_VEC(struct nsent) ents;
     struct pith_buf key;
@@ -118,40 +118,140 @@ struct cg {
 /* ---- small helpers ------------------------------------------------------------------------ */
 
 static const char *const builtin_types[] = {
-    "ArithmeticError", "AssertionError", "AttributeError", "BaseException", "BaseExceptionGroup",
-    "BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning", "ChildProcessError",
-    "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError",
-    "ConnectionResetError", "DeprecationWarning", "EOFError", "EncodingWarning",
-    "EnvironmentError", "Exception", "ExceptionGroup", "FileExistsError", "FileNotFoundError",
-    "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError",
-    "ImportWarning", "IndentationError", "IndexError", "InterruptedError", "IsADirectoryError",
-    "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError", "ModuleNotFoundError",
-    "NameError", "NotADirectoryError", "NotImplementedError", "OSError", "OverflowError",
-    "PendingDeprecationWarning", "PermissionError", "ProcessLookupError", "RecursionError",
-    "ReferenceError", "ResourceWarning", "RuntimeError", "RuntimeWarning",
-    "StopAsyncIteration", "StopIteration", "SyntaxError", "SyntaxWarning", "SystemError",
-    "SystemExit", "TabError", "TimeoutError", "TypeError", "UnboundLocalError",
-    "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError",
-    "UnicodeWarning", "UserWarning", "ValueError", "Warning", "ZeroDivisionError", "bool",
-    "bytearray", "bytes", "classmethod", "complex", "dict", "enumerate", "filter", "float",
-    "frozenset", "int", "list", "map", "memoryview", "object", "property", "range", "reversed",
-    "set", "slice", "staticmethod", "str", "super", "tuple", "type", "zip",
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "NotADirectoryError",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+    "bool",
+    "bytearray",
+    "bytes",
+    "classmethod",
+    "complex",
+    "dict",
+    "enumerate",
+    "filter",
+    "float",
+    "frozenset",
+    "int",
+    "list",
+    "map",
+    "memoryview",
+    "object",
+    "property",
+    "range",
+    "reversed",
+    "set",
+    "slice",
+    "staticmethod",
+    "str",
+    "super",
+    "tuple",
+    "type",
+    "zip",
 };
 
 static const char *const builtin_funcs[] = {
-    "abs", "aiter", "all", "anext", "any", "ascii", "bin", "breakpoint", "callable", "chr",
-    "compile", "copyright", "credits", "delattr", "dir", "divmod", "eval", "exec", "exit",
-    "format", "getattr", "globals", "hasattr", "hash", "help", "hex", "id", "input",
-    "isinstance", "issubclass", "iter", "len", "license", "locals", "max", "min", "next", "oct",
-    "open", "ord", "pow", "print", "quit", "repr", "round", "setattr", "sorted", "sum", "vars",
-    "__import__", "__build_class__",
+    "abs",     "aiter",      "all",
+    "anext",   "any",        "ascii",
+    "bin",     "breakpoint", "callable",
+    "chr",     "compile",    "copyright",
+    "credits", "delattr",    "dir",
+    "divmod",  "eval",       "exec",
+    "exit",    "format",     "getattr",
+    "globals", "hasattr",    "hash",
+    "help",    "hex",        "id",
+    "input",   "isinstance", "issubclass",
+    "iter",    "len",        "license",
+    "locals",  "max",        "min",
+    "next",    "oct",        "open",
+    "ord",     "pow",        "print",
+    "quit",    "repr",       "round",
+    "setattr", "sorted",     "sum",
+    "vars",    "__import__", "__build_class__",
 };
 
 /* Decorators that leave the decorated def the call target with full confidence. */
 static const char *const trivial_decorators[] = {
-    "staticmethod", "classmethod", "property", "abstractmethod", "abc.abstractmethod",
-    "cached_property", "functools.cached_property", "overload", "typing.overload", "override",
-    "typing.override", "final", "typing.final", "abc.abstractproperty", "abstractproperty",
+    "staticmethod",
+    "classmethod",
+    "property",
+    "abstractmethod",
+    "abc.abstractmethod",
+    "cached_property",
+    "functools.cached_property",
+    "overload",
+    "typing.overload",
+    "override",
+    "typing.override",
+    "final",
+    "typing.final",
+    "abc.abstractproperty",
+    "abstractproperty",
 };
 
 static uint16_t min16(uint32_t a, uint32_t b)
@@ -293,8 +393,8 @@ static const char *mkkey(struct cg *cg, uint32_t scope, const char *name, size_t
     return cg->key.ptr;
 }
 
-static uint32_t map_get(struct cg *cg, struct pith_hashmap *m, uint32_t scope, const char *name,
-                        size_t len)
+static uint32_t
+map_get(struct cg *cg, struct pith_hashmap *m, uint32_t scope, const char *name, size_t len)
 {
     size_t klen;
     const char *k = mkkey(cg, scope, name, len, &klen);
@@ -313,8 +413,12 @@ static uint32_t new_entry(struct cg *cg, const struct nsent *e)
 }
 
 /* Adds `e` to the list of (scope, name) in `m`. */
-static void map_add(struct cg *cg, struct pith_hashmap *m, uint32_t scope, const char *name,
-                    size_t len, const struct nsent *e)
+static void map_add(struct cg *cg,
+                    struct pith_hashmap *m,
+                    uint32_t scope,
+                    const char *name,
+                    size_t len,
+                    const struct nsent *e)
 {
     uint32_t idx = new_entry(cg, e);
     uint32_t head = map_get(cg, m, scope, name, len);
@@ -369,8 +473,7 @@ static void vs_add(struct vset *vs, const struct val *v)
     for (uint32_t i = 0; i < vs->count; i++) {
         struct val *o = &vs->v[i];
         if (o->kind == v->kind && o->id == v->id &&
-            (o->kind != V_EXTERNAL || strcmp(o->name, v->name) == 0) &&
-            (o->kind != V_UNKNOWN)) {
+            (o->kind != V_EXTERNAL || strcmp(o->name, v->name) == 0) && (o->kind != V_UNKNOWN)) {
             if (v->conf > o->conf) {
                 o->conf = v->conf;
                 o->reason = v->reason;
@@ -437,20 +540,20 @@ static void find_module(struct cg *cg, struct modres *out, const char *name, siz
 /* ---- evaluation --------------------------------------------------------------------------- */
 
 static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const char *text);
-static void lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name,
-                        size_t len);
-static void getattr_set(struct cg *cg, struct vset *out, const struct vset *in, const char *attr,
-                        size_t len);
+static void
+lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, size_t len);
+static void
+getattr_set(struct cg *cg, struct vset *out, const struct vset *in, const char *attr, size_t len);
 static uint32_t *class_mro(struct cg *cg, uint32_t cls, uint32_t *count);
 
-static int ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name,
-                            size_t len);
-static int module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name,
-                             size_t len);
+static int
+ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len);
+static int
+module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len);
 
 /* Evaluates a type annotation (as written) in `scope` to instance values. */
-static void eval_annotation(struct cg *cg, struct vset *out, uint32_t scope, const char *ann,
-                            const char *pname)
+static void
+eval_annotation(struct cg *cg, struct vset *out, uint32_t scope, const char *ann, const char *pname)
 {
     char buf[256];
     size_t n = strlen(ann);
@@ -661,13 +764,13 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
             break;
         }
         const Pith__Param *p = s->params[e.line];
-        if (p->kind == PITH__PARAM__KIND__VAR_POSITIONAL || p->kind == PITH__PARAM__KIND__VAR_KEYWORD) {
+        if (p->kind == PITH__PARAM__KIND__VAR_POSITIONAL ||
+            p->kind == PITH__PARAM__KIND__VAR_KEYWORD) {
             vs_unknown(out, afmt(cg, "%s is a variadic parameter", p->name));
             break;
         }
-        if ((!p->annotation || !p->annotation[0]) && p->default_value &&
-            p->default_value[0] && strcmp(p->default_value, "None") != 0 &&
-            ident_len(p->default_value) > 0) {
+        if ((!p->annotation || !p->annotation[0]) && p->default_value && p->default_value[0] &&
+            strcmp(p->default_value, "None") != 0 && ident_len(p->default_value) > 0) {
             /* def f(x, _w=WHITESPACE.match): the default, unless a caller passes another */
             struct vset t = { 0 };
             eval_expr(cg, &t, scope_parent(cg, e.a), p->default_value);
@@ -708,8 +811,8 @@ static void eval_entry(struct cg *cg, struct vset *out, uint32_t idx)
     }
     if (e->busy || cg->depth >= MAX_DEPTH || cg->budget == 0) {
         cg->cuts++;
-        vs_unknown(out, cg->budget ? "cyclic or too deep binding chain"
-                                   : "resolution budget exhausted");
+        vs_unknown(out,
+                   cg->budget ? "cyclic or too deep binding chain" : "resolution budget exhausted");
         return;
     }
     cg->budget--;
@@ -733,8 +836,8 @@ static void eval_entry(struct cg *cg, struct vset *out, uint32_t idx)
 }
 
 /* Evaluates every binding in the list starting at `head`; sets the ambiguity reason. */
-static void eval_list(struct cg *cg, struct vset *out, uint32_t head, uint32_t scope,
-                      const char *name, size_t len)
+static void eval_list(
+    struct cg *cg, struct vset *out, uint32_t head, uint32_t scope, const char *name, size_t len)
 {
     uint32_t n = 0, defs = 0;
     for (uint32_t i = head; i; i = cg->ents.items[i].next) {
@@ -783,8 +886,8 @@ static int star_exports(struct cg *cg, uint32_t f, const char *name, size_t len)
 }
 
 /* Names bound by `from m import *` statements of `scope`. Returns 1 if found. */
-static int lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const char *name,
-                       size_t len)
+static int
+lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const char *name, size_t len)
 {
     uint32_t head = 0, found = 0;
     size_t klen;
@@ -823,8 +926,8 @@ static int lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const ch
 
 /* Adds `m.name` for every `from m import *` of `scope` whose m is outside the repository:
  * the name may come from there. Returns how many were added. */
-static uint32_t external_star_guess(struct cg *cg, struct vset *out, uint32_t scope,
-                                    const char *name, size_t len)
+static uint32_t
+external_star_guess(struct cg *cg, struct vset *out, uint32_t scope, const char *name, size_t len)
 {
     uint32_t head = 0, n = 0;
     size_t klen;
@@ -854,8 +957,8 @@ static uint32_t external_star_guess(struct cg *cg, struct vset *out, uint32_t sc
 
 /* Looks `name` up in the top-level namespace of file `f` (bindings, then star imports).
  * Returns 1 when bound there. */
-static int ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name,
-                            size_t len)
+static int
+ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len)
 {
     if (!cg->files[f].ok) {
         vs_unknown(out, afmt(cg, "module %s was not analyzed", cg->files[f].ff->module));
@@ -871,14 +974,14 @@ static int ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const c
 }
 
 /* A name missing from module f that may come from its `from <external> import *`. */
-static int module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name,
-                             size_t len)
+static int
+module_star_guess(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len)
 {
     return external_star_guess(cg, out, file_scope(cg, f), name, len) > 0;
 }
 
-static void lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name,
-                        size_t len)
+static void
+lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, size_t len)
 {
     uint32_t s = scope;
     uint32_t module_scope = file_scope(cg, scope_file(cg, scope));
@@ -922,8 +1025,13 @@ static uint32_t enclosing_class(const struct cg *cg, uint32_t scope)
 }
 
 /* Attribute `attr` of class `cls` (or of its instances) through the MRO. */
-static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, uint32_t cls,
-                       const char *attr, size_t len, int skip_first)
+static void class_attr(struct cg *cg,
+                       struct vset *out,
+                       const struct val *recv,
+                       uint32_t cls,
+                       const char *attr,
+                       size_t len,
+                       int skip_first)
 {
     uint32_t n = 0;
     uint32_t *mro = class_mro(cg, cls, &n);
@@ -967,8 +1075,7 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
                 v.conf = min16(v.conf, recv->conf);
                 if (v.kind == V_INSTANCE || v.kind == V_EXTERNAL)
                     v.conf = min16(v.conf, 900);
-                if (!v.reason)
-                    v.reason = afmt(cg, "type of self.%.*s from its assignments", (int)len, attr);
+                v.reason = afmt(cg, "type of self.%.*s from its assignments", (int)len, attr);
             }
             vs_add(out, &v);
         }
@@ -1010,8 +1117,8 @@ static void class_attr(struct cg *cg, struct vset *out, const struct val *recv, 
     vs_unknown(out, afmt(cg, "%.*s not found on class %s", (int)len, attr, cg->syms[cls].s->name));
 }
 
-static void getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *attr,
-                        size_t len)
+static void
+getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *attr, size_t len)
 {
     switch ((enum vkind)v->kind) {
     case V_MODULE: {
@@ -1102,8 +1209,8 @@ static void getattr_one(struct cg *cg, struct vset *out, const struct val *v, co
     }
 }
 
-static void getattr_set(struct cg *cg, struct vset *out, const struct vset *in, const char *attr,
-                        size_t len)
+static void
+getattr_set(struct cg *cg, struct vset *out, const struct vset *in, const char *attr, size_t len)
 {
     for (uint32_t i = 0; i < in->count; i++)
         getattr_one(cg, out, &in->v[i], attr, len);
@@ -1113,8 +1220,8 @@ static void getattr_set(struct cg *cg, struct vset *out, const struct vset *in, 
 }
 
 /* Evaluates `super(...)`'s argument text (between the parentheses) in `scope`. */
-static void eval_super(struct cg *cg, struct vset *out, uint32_t scope, const char *args,
-                       size_t alen)
+static void
+eval_super(struct cg *cg, struct vset *out, uint32_t scope, const char *args, size_t alen)
 {
     uint32_t cls = 0;
     if (alen == 0) {
@@ -1183,20 +1290,22 @@ static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const cha
         struct vset t = { 0 };
         lookup_name(cg, &t, scope, "type", 4);
         if (!end || t.count != 1 || t.v[0].kind != V_EXTERNAL ||
-            strcmp(t.v[0].name, "builtins.type") != 0 || memchr(p + 5, ',', (size_t)(end - p - 5))) {
+            strcmp(t.v[0].name, "builtins.type") != 0 ||
+            memchr(p + 5, ',', (size_t)(end - p - 5))) {
             vs_unknown(out, "type(...) of an unknown value");
             return;
         }
         struct vset arg = { 0 };
-        eval_expr(cg, &arg, scope, pith_arena_strndup(&cg->arena, p + 5, (size_t)(end - 1 - (p + 5))));
+        eval_expr(cg, &arg, scope,
+                  pith_arena_strndup(&cg->arena, p + 5, (size_t)(end - 1 - (p + 5))));
         for (uint32_t i = 0; i < arg.count; i++) {
             struct val v = arg.v[i];
             if (v.kind == V_INSTANCE) {
                 v.kind = V_CLASS;
                 v.conf = min16(v.conf, 950); /* x may be an instance of a subclass */
-            }
-            else if (v.kind != V_UNKNOWN)
-                v = (struct val){ .kind = V_UNKNOWN, .reason = "type() of a value that is not an instance" };
+            } else if (v.kind != V_UNKNOWN)
+                v = (struct val){ .kind = V_UNKNOWN,
+                                  .reason = "type() of a value that is not an instance" };
             vs_add(&cur, &v);
         }
         p = end;
@@ -1284,8 +1393,8 @@ static void class_bases(struct cg *cg, uint32_t gid)
 }
 
 /* C3 merge of `lists` (each terminated by its length in lens). Returns 0 on failure. */
-static int c3_merge(uint32_t *out, uint32_t *out_n, uint32_t cap, uint32_t **lists, uint32_t *lens,
-                    uint32_t nl)
+static int c3_merge(
+    uint32_t *out, uint32_t *out_n, uint32_t cap, uint32_t **lists, uint32_t *lens, uint32_t nl)
 {
     uint32_t *pos = pith_xcalloc(nl ? nl : 1, sizeof *pos);
     int ok = 1;
@@ -1325,8 +1434,8 @@ static int c3_merge(uint32_t *out, uint32_t *out_n, uint32_t cap, uint32_t **lis
     return ok;
 }
 
-static void dfs_mro(struct cg *cg, uint32_t cls, uint32_t *out, uint32_t *n, uint32_t cap,
-                    uint32_t depth)
+static void
+dfs_mro(struct cg *cg, uint32_t cls, uint32_t *out, uint32_t *n, uint32_t cap, uint32_t depth)
 {
     for (uint32_t i = 0; i < *n; i++) {
         if (out[i] == cls)
@@ -1479,7 +1588,9 @@ static void build_tables(struct cg *cg)
                 pith_hashmap_put(&cg->mod_exact, m, strlen(m), f + 1);
         }
         const char *dot = strrchr(m, '.');
-        cg->files[f].pkg = ff->is_package ? m : dot ? pith_arena_strndup(&cg->arena, m, (size_t)(dot - m)) : "";
+        cg->files[f].pkg = ff->is_package ? m
+                           : dot          ? pith_arena_strndup(&cg->arena, m, (size_t)(dot - m))
+                                          : "";
     }
     for (uint32_t f = 0; f < cg->file_count; f++)
         add_suffixes(cg, f, &dirs_pkg);
@@ -1510,7 +1621,9 @@ static void build_tables(struct cg *cg)
             if (s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS) {
                 for (size_t k = 0; k < s->n_params; k++) {
                     const char *pn = s->params[k]->name;
-                    struct nsent pe = { .kind = E_PARAM, .scope = gid, .a = gid, .line = (uint32_t)k };
+                    struct nsent pe = {
+                        .kind = E_PARAM, .scope = gid, .a = gid, .line = (uint32_t)k
+                    };
                     if (pn && pn[0])
                         map_add(cg, &cg->ns, gid, pn, strlen(pn), &pe);
                 }
@@ -1520,7 +1633,9 @@ static void build_tables(struct cg *cg)
             const Pith__Import *im = ff->imports[i];
             uint32_t scope = gid_of(cg, f, im->scope);
             const char *target = import_target(cg, f, im);
-            struct nsent e = { .scope = scope, .s = target, .relative = im->level > 0, .line = im->line };
+            struct nsent e = {
+                .scope = scope, .s = target, .relative = im->level > 0, .line = im->line
+            };
             if (im->is_star) {
                 e.kind = E_STAR;
                 size_t klen;
@@ -1617,8 +1732,8 @@ static void add_target(struct target *ts, uint32_t *n, const struct target *t)
         ts[(*n)++] = *t;
 }
 
-static void resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller,
-                         const Pith__CallSite *cs)
+static void
+resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__CallSite *cs)
 {
     struct vset vs = { 0 };
     const char *text = cs->callee ? cs->callee : "";

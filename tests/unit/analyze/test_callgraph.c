@@ -57,8 +57,13 @@ static struct fb *fb_new(const char *path, const char *module, int is_package)
 }
 
 /* params: "self,r:Registry,*args"; bases and decorators: comma lists. Returns the symbol id. */
-static uint32_t fb_def(struct fb *f, int kind, const char *qualname, uint32_t parent,
-                       const char *params, const char *bases, const char *decorators)
+static uint32_t fb_def(struct fb *f,
+                       int kind,
+                       const char *qualname,
+                       uint32_t parent,
+                       const char *params,
+                       const char *bases,
+                       const char *decorators)
 {
     Pith__Symbol *s = pith_arena_alloc(&A, sizeof *s);
     pith__symbol__init(s);
@@ -102,8 +107,12 @@ static uint32_t fb_def(struct fb *f, int kind, const char *qualname, uint32_t pa
     return (uint32_t)f->syms.count;
 }
 
-static void fb_import(struct fb *f, uint32_t scope, const char *module, uint32_t level,
-                      const char *name, const char *alias)
+static void fb_import(struct fb *f,
+                      uint32_t scope,
+                      const char *module,
+                      uint32_t level,
+                      const char *name,
+                      const char *alias)
 {
     Pith__Import *im = pith_arena_alloc(&A, sizeof *im);
     pith__import__init(im);
@@ -158,12 +167,12 @@ static void fb_release(struct fb *f)
     pith_vec_release(&f->binds);
 }
 
-#define CLASS  PITH__SYMBOL_KIND__SYMBOL_CLASS
-#define FUNC   PITH__SYMBOL_KIND__SYMBOL_FUNCTION
-#define METHOD PITH__SYMBOL_KIND__SYMBOL_METHOD
-#define NESTED PITH__SYMBOL_KIND__SYMBOL_NESTED
-#define B_CALL PITH__BINDING__KIND__CALL
-#define B_NAME PITH__BINDING__KIND__NAME
+#define CLASS   PITH__SYMBOL_KIND__SYMBOL_CLASS
+#define FUNC    PITH__SYMBOL_KIND__SYMBOL_FUNCTION
+#define METHOD  PITH__SYMBOL_KIND__SYMBOL_METHOD
+#define NESTED  PITH__SYMBOL_KIND__SYMBOL_NESTED
+#define B_CALL  PITH__BINDING__KIND__CALL
+#define B_NAME  PITH__BINDING__KIND__NAME
 #define B_OTHER PITH__BINDING__KIND__OTHER
 
 /* "caller -> callee kind confidence Lline" per edge, in graph order (caller owns). */
@@ -428,7 +437,7 @@ PITH_TEST(analyze_type_of_self_star_guess_self_reference_and_defaults)
     fb_def(m, FUNC, "helper", 1, "", NULL, NULL);
     uint32_t f = fb_def(m, FUNC, "f", 1, "h=helper", NULL, NULL);
     fb_bind(m, 1, "KeyError", B_NAME, "KeyError"); /* KeyError = KeyError: the builtin */
-    fb_bind(m, f, "line", B_CALL, "line.strip");    /* line = line.strip(): outer line */
+    fb_bind(m, f, "line", B_CALL, "line.strip");   /* line = line.strip(): outer line */
     fb_call(m, clone, "type(self)", 3);
     fb_call(m, clone, "self.__class__", 4);
     fb_call(m, f, "fork", 5);

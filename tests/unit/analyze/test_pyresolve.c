@@ -111,7 +111,8 @@ PITH_TEST(analyze_pyresolve_fixture_edges_exact)
         const Pith__Edge *e = g->edges[k];
         CHECK(e->caller >= 1 && e->caller <= g->n_symbols);
         CHECK(e->confidence <= 1000);
-        if (e->kind == PITH__EDGE_KIND__EDGE_EXTERNAL || e->kind == PITH__EDGE_KIND__EDGE_UNRESOLVED)
+        if (e->kind == PITH__EDGE_KIND__EDGE_EXTERNAL ||
+            e->kind == PITH__EDGE_KIND__EDGE_UNRESOLVED)
             CHECK_EQ_INT(e->callee, 0);
         if (e->kind == PITH__EDGE_KIND__EDGE_UNRESOLVED)
             CHECK(e->reason && e->reason[0]);
