@@ -67,16 +67,17 @@ TEST_SRC := $(wildcard tests/harness/*.c) $(wildcard tests/unit/*/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
-.PHONY: bench-tools
-bench-tools: $(OUT)/ts-parse
-$(OUT)/ts-parse: $(OBJ)/bench/ts_parse.o $(LIB_COMMON) $(LIB_TS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-
 .PHONY: all deps test asan fuzz clean format format-check check-headers check-deps golden-update tests-bin
 all: $(PROGRAMS) $(OUT)/pith-tests $(foreach f,$(FUZZ_NAMES),$(OUT)/replay-$(f))
 
 deps:
 	.ci/deps.sh
+
+.PHONY: bench-tools
+bench-tools: $(OUT)/ts-parse
+$(OUT)/ts-parse: $(OBJ)/bench/ts_parse.o $(LIB_COMMON) $(LIB_TS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 
 third_party/.ok:
 	@test -f $(TS_RUNTIME)/src/lib.c || { echo "third_party/ is missing: run 'make deps' first" >&2; exit 1; }
@@ -144,11 +145,11 @@ endif
 $(call obj,$(common_SRC) $(foreach s,$(STAGES),$($(s)_SRC)) $(MAINS) $(TEST_SRC) $(FUZZ_SRC) tests/fuzz/replay.c): | third_party/.ok
 
 asan:
-	$(MAKE) VARIANT=asan
+	$(MAKE) VARIANT=asan all
 
 test:
-	$(MAKE) VARIANT=release
-	$(MAKE) VARIANT=asan
+	$(MAKE) VARIANT=release all
+	$(MAKE) VARIANT=asan all
 	tests/run_all.sh build build/asan
 
 golden-update: all
