@@ -100,8 +100,8 @@ struct worker {
     struct pith_buf data, packed, full;
 };
 
-static void set_skip(Pith__FileFacts *ff, struct pith_arena *a, Pith__FileStatus st,
-                     const char *reason)
+static void
+set_skip(Pith__FileFacts *ff, struct pith_arena *a, Pith__FileStatus st, const char *reason)
 {
     ff->status = st;
     ff->skip_reason = pith_arena_strdup(a, reason);
@@ -273,8 +273,7 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
         if (s->status) {
             st.skipped++;
             if (opt->on_skip)
-                opt->on_skip(pool.files.items[i], status_name(s->status), s->reason,
-                             opt->payload);
+                opt->on_skip(pool.files.items[i], status_name(s->status), s->reason, opt->payload);
             free(s->reason);
         } else {
             st.ok++;
@@ -361,9 +360,9 @@ static void dump_facts(FILE *out, const Pith__FileFacts *f)
     }
     for (size_t i = 0; i < f->n_symbols; i++) {
         const Pith__Symbol *s = f->symbols[i];
-        fprintf(out, "  sym %zu %s %s parent=%u %u:%u-%u:%u%s\n", i + 1, NAME_OF(sym_kinds, s->kind),
-                s->qualname[0] ? s->qualname : "-", s->parent, s->start_line, s->start_col,
-                s->end_line, s->end_col, s->is_async ? " async" : "");
+        fprintf(out, "  sym %zu %s %s parent=%u %u:%u-%u:%u%s\n", i + 1,
+                NAME_OF(sym_kinds, s->kind), s->qualname[0] ? s->qualname : "-", s->parent,
+                s->start_line, s->start_col, s->end_line, s->end_col, s->is_async ? " async" : "");
         put_field(out, "    ", "sig", s->signature);
         for (size_t k = 0; k < s->n_params; k++) {
             const Pith__Param *pr = s->params[k];

@@ -22,7 +22,7 @@ struct extract_options {
 };
 
 struct extract_stats {
-    size_t files;   /* records written */
+    size_t files; /* records written */
     size_t ok;
     size_t skipped; /* records with a status other than FILE_OK */
     uint64_t bytes; /* source bytes read */

@@ -16,8 +16,8 @@ enum { WM_NOMATCH = 1, WM_MATCH = 0, WM_ABORT_ALL = -1, WM_ABORT_TO_STARSTAR = -
 /* "[:name:]" inside a bracket: returns 1 if `c` is in the class, -1 for an unknown name. */
 static int char_class(const char *name, size_t len, unsigned char c)
 {
-#define CLASS(n, test)                                                                             \
-    if (len == sizeof(n) - 1 && !memcmp(name, n, len))                                             \
+#define CLASS(n, test)                                 \
+    if (len == sizeof(n) - 1 && !memcmp(name, n, len)) \
         return (test) ? 1 : 0;
     CLASS("alnum", isalnum(c));
     CLASS("alpha", isalpha(c));

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 struct ignore_rule {
-    char *pattern;   /* without '!', the leading '/' and the trailing '/' */
-    char *base;      /* directory of the ignore file, repo-relative ("" for the root) */
+    char *pattern; /* without '!', the leading '/' and the trailing '/' */
+    char *base;    /* directory of the ignore file, repo-relative ("" for the root) */
     uint32_t base_len;
     uint8_t negate;   /* "!pattern" re-includes */
     uint8_t dir_only; /* "pattern/" matches directories only */

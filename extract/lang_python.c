@@ -19,14 +19,13 @@ const TSLanguage *tree_sitter_python(void);
 /* Node kinds and fields looked up once per front end. */
 struct py_syms {
     TSSymbol function_definition, class_definition, decorated_definition, decorator, lambda,
-        identifier, typed_parameter, default_parameter, typed_default_parameter,
-        list_splat_pattern, dictionary_splat_pattern, keyword_separator, positional_separator,
-        call, argument_list, keyword_argument, dictionary_splat, generator_expression, comment,
-        assignment, augmented_assignment, named_expression, attribute, string,
-        concatenated_string, expression_statement, import_statement, import_from_statement,
-        aliased_import, dotted_name, relative_import, import_prefix, wildcard_import, with_item,
-        as_pattern, as_pattern_target, list, tuple, type_alias_statement,
-        parenthesized_expression;
+        identifier, typed_parameter, default_parameter, typed_default_parameter, list_splat_pattern,
+        dictionary_splat_pattern, keyword_separator, positional_separator, call, argument_list,
+        keyword_argument, dictionary_splat, generator_expression, comment, assignment,
+        augmented_assignment, named_expression, attribute, string, concatenated_string,
+        expression_statement, import_statement, import_from_statement, aliased_import, dotted_name,
+        relative_import, import_prefix, wildcard_import, with_item, as_pattern, as_pattern_target,
+        list, tuple, type_alias_statement, parenthesized_expression;
 };
 
 struct py_fields {
@@ -207,8 +206,8 @@ static int is_blank(unsigned char c)
 }
 
 /* Source bytes [start, end) normalised onto one line, at most `cap` bytes, in the arena. */
-static char *norm_range(struct lang_python *p, uint32_t start, uint32_t end, enum norm_mode mode,
-                        size_t cap)
+static char *
+norm_range(struct lang_python *p, uint32_t start, uint32_t end, enum norm_mode mode, size_t cap)
 {
     const char *s = p->src;
     if (end > p->len)
@@ -606,8 +605,8 @@ static Pith__Symbol *sym(struct lang_python *p, uint32_t id)
     return &p->syms.items[id - 1];
 }
 
-static uint32_t add_symbol(struct lang_python *p, TSNode n, Pith__SymbolKind kind, char *name,
-                           uint32_t parent)
+static uint32_t
+add_symbol(struct lang_python *p, TSNode n, Pith__SymbolKind kind, char *name, uint32_t parent)
 {
     Pith__Symbol init = PITH__SYMBOL__INIT;
     pith_vec_push(&p->syms, init);
@@ -637,8 +636,12 @@ static uint32_t add_symbol(struct lang_python *p, TSNode n, Pith__SymbolKind kin
     return id;
 }
 
-static void add_binding(struct lang_python *p, uint32_t scope, char *target,
-                        Pith__Binding__Kind kind, char *value, uint32_t line)
+static void add_binding(struct lang_python *p,
+                        uint32_t scope,
+                        char *target,
+                        Pith__Binding__Kind kind,
+                        char *value,
+                        uint32_t line)
 {
     Pith__Binding b = PITH__BINDING__INIT;
     b.scope = scope;
@@ -676,7 +679,8 @@ static void do_params(struct lang_python *p, uint32_t id, TSNode params)
     size_t from = p->tmp.count;
     TSTreeCursor *c = &p->aux;
     ts_tree_cursor_reset(c, params);
-    for (int ok = ts_tree_cursor_goto_first_child(c); ok; ok = ts_tree_cursor_goto_next_sibling(c)) {
+    for (int ok = ts_tree_cursor_goto_first_child(c); ok;
+         ok = ts_tree_cursor_goto_next_sibling(c)) {
         TSNode n = ts_tree_cursor_current_node(c);
         if (!ts_node_is_named(n))
             continue;
@@ -714,7 +718,7 @@ static void do_params(struct lang_python *p, uint32_t id, TSNode params)
         TSSymbol it = ts_node_is_null(inner) ? 0 : ts_node_symbol(inner);
         if (it == p->s.list_splat_pattern || it == p->s.dictionary_splat_pattern) {
             q->kind = it == p->s.list_splat_pattern ? PITH__PARAM__KIND__VAR_POSITIONAL
-                                                     : PITH__PARAM__KIND__VAR_KEYWORD;
+                                                    : PITH__PARAM__KIND__VAR_KEYWORD;
             kw_only = 1;
             inner = first_named(p, inner);
         }
@@ -732,7 +736,8 @@ static void do_body(struct lang_python *p, uint32_t id, TSNode body)
     TSNode firstst = { { 0 }, NULL, NULL }, lastst = firstst;
     TSTreeCursor *c = &p->aux;
     ts_tree_cursor_reset(c, body);
-    for (int ok = ts_tree_cursor_goto_first_child(c); ok; ok = ts_tree_cursor_goto_next_sibling(c)) {
+    for (int ok = ts_tree_cursor_goto_first_child(c); ok;
+         ok = ts_tree_cursor_goto_next_sibling(c)) {
         TSNode n = ts_tree_cursor_current_node(c);
         if (ts_node_symbol(n) == p->s.comment)
             continue;
@@ -857,8 +862,8 @@ static void on_def(struct lang_python *p, uint32_t d, TSNode n, int is_class)
 
 static void on_lambda(struct lang_python *p, uint32_t d, TSNode n)
 {
-    uint32_t id = add_symbol(p, n, PITH__SYMBOL_KIND__SYMBOL_LAMBDA, (char *)"<lambda>",
-                             cur_scope(p));
+    uint32_t id =
+        add_symbol(p, n, PITH__SYMBOL_KIND__SYMBOL_LAMBDA, (char *)"<lambda>", cur_scope(p));
     p->frames[d].sym = id;
     pith_buf_clear(&p->sig);
     pith_buf_puts(&p->sig, "lambda");
@@ -960,7 +965,8 @@ static void do_all(struct lang_python *p, TSNode v)
     p->out->has_all = 1;
     TSTreeCursor *c = &p->aux;
     ts_tree_cursor_reset(c, v);
-    for (int ok = ts_tree_cursor_goto_first_child(c); ok; ok = ts_tree_cursor_goto_next_sibling(c)) {
+    for (int ok = ts_tree_cursor_goto_first_child(c); ok;
+         ok = ts_tree_cursor_goto_next_sibling(c)) {
         char *s = literal_value(p, ts_tree_cursor_current_node(c));
         if (s)
             pith_vec_push(&p->all, s);
@@ -1037,8 +1043,8 @@ static void on_with_item(struct lang_python *p, TSNode n)
     add_binding(p, cur_scope(p), t, kind, val, ts_node_start_point(n).row + 1);
 }
 
-static void add_import(struct lang_python *p, TSNode stmt, char *module, uint32_t level,
-                       TSNode item, int from)
+static void
+add_import(struct lang_python *p, TSNode stmt, char *module, uint32_t level, TSNode item, int from)
 {
     Pith__Import im = PITH__IMPORT__INIT;
     im.scope = cur_scope(p);
@@ -1091,7 +1097,8 @@ static void on_import(struct lang_python *p, TSNode n, int from)
     }
     TSTreeCursor *c = &p->aux;
     ts_tree_cursor_reset(c, n);
-    for (int ok = ts_tree_cursor_goto_first_child(c); ok; ok = ts_tree_cursor_goto_next_sibling(c)) {
+    for (int ok = ts_tree_cursor_goto_first_child(c); ok;
+         ok = ts_tree_cursor_goto_next_sibling(c)) {
         TSNode item = ts_tree_cursor_current_node(c);
         if (ts_tree_cursor_current_field_id(c) == p->f.name ||
             ts_node_symbol(item) == p->s.wildcard_import)
@@ -1266,16 +1273,16 @@ static int walk(struct lang_python *p)
     }
 }
 
-#define LIST_TO_OUT(vec, n_field, field_, T)                                                     \
-    do {                                                                                         \
-        p->out->n_field = p->vec.count;                                                          \
-        p->out->field_ = NULL;                                                                   \
-        if (p->vec.count) {                                                                      \
-            T **a_ = pith_arena_alloc(p->arena, p->vec.count * sizeof *a_);                      \
-            for (size_t i_ = 0; i_ < p->vec.count; i_++)                                         \
-                a_[i_] = &p->vec.items[i_];                                                      \
-            p->out->field_ = a_;                                                                 \
-        }                                                                                        \
+#define LIST_TO_OUT(vec, n_field, field_, T)                                \
+    do {                                                                    \
+        p->out->n_field = p->vec.count;                                     \
+        p->out->field_ = NULL;                                              \
+        if (p->vec.count) {                                                 \
+            T **a_ = pith_arena_alloc(p->arena, p->vec.count * sizeof *a_); \
+            for (size_t i_ = 0; i_ < p->vec.count; i_++)                    \
+                a_[i_] = &p->vec.items[i_];                                 \
+            p->out->field_ = a_;                                            \
+        }                                                                   \
     } while (0)
 
 int lang_python_extract(struct lang_python *p,

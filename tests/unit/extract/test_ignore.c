@@ -102,8 +102,8 @@ struct ignore_case {
     int is_dir, ignored;
 };
 
-static void check_cases(const struct ignore_list *l, const struct ignore_case *c, size_t n,
-                        int line)
+static void
+check_cases(const struct ignore_list *l, const struct ignore_case *c, size_t n, int line)
 {
     for (size_t i = 0; i < n; i++) {
         int got = ignore_match(l, c[i].path, c[i].is_dir);
@@ -135,19 +135,19 @@ PITH_TEST(extract_ignore_rules)
     ignore_init(&l);
     ignore_add_text(&l, "", root, sizeof root - 1);
     static const struct ignore_case cases[] = {
-        { "a.log", 0, 1 },          { "dir/b.log", 0, 1 },
-        { "keep.log", 0, 0 },       { "dir/keep.log", 0, 0 },
-        { "build", 1, 1 },          { "build", 0, 0 },
-        { "x/build", 1, 1 },        { "x/build/y.py", 0, 1 },
-        { "root_only.py", 0, 1 },   { "sub/root_only.py", 0, 0 },
-        { "docs/a.py", 0, 1 },      { "docs/sub/a.py", 0, 0 },
-        { "x/gen/y.py", 0, 1 },     { "gen/y.py", 0, 1 },
-        { "gen", 1, 0 },            { "#hash.py", 0, 1 },
-        { "!bang.py", 0, 1 },       { "bang.py", 0, 0 },
-        { "trailing.py", 0, 1 },    { "# a comment", 0, 0 },
-        { "escaped ", 0, 1 },       { "escaped", 0, 0 },
-        { "crlf.py", 0, 1 },        { "out/x.py", 0, 1 }, /* parent excluded: no re-include */
-        { "Temp1.py", 0, 1 },       { "temp22.py", 0, 0 },
+        { "a.log", 0, 1 },        { "dir/b.log", 0, 1 },
+        { "keep.log", 0, 0 },     { "dir/keep.log", 0, 0 },
+        { "build", 1, 1 },        { "build", 0, 0 },
+        { "x/build", 1, 1 },      { "x/build/y.py", 0, 1 },
+        { "root_only.py", 0, 1 }, { "sub/root_only.py", 0, 0 },
+        { "docs/a.py", 0, 1 },    { "docs/sub/a.py", 0, 0 },
+        { "x/gen/y.py", 0, 1 },   { "gen/y.py", 0, 1 },
+        { "gen", 1, 0 },          { "#hash.py", 0, 1 },
+        { "!bang.py", 0, 1 },     { "bang.py", 0, 0 },
+        { "trailing.py", 0, 1 },  { "# a comment", 0, 0 },
+        { "escaped ", 0, 1 },     { "escaped", 0, 0 },
+        { "crlf.py", 0, 1 },      { "out/x.py", 0, 1 }, /* parent excluded: no re-include */
+        { "Temp1.py", 0, 1 },     { "temp22.py", 0, 0 },
         { "ok.py", 0, 0 },
     };
     check_cases(&l, cases, sizeof cases / sizeof cases[0], __LINE__);
@@ -160,12 +160,18 @@ PITH_TEST(extract_ignore_rules)
     ignore_add_text(&l, "", top, sizeof top - 1);
     ignore_add_text(&l, "sub", sub, sizeof sub - 1);
     static const struct ignore_case nested[] = {
-        { "a.gen.py", 0, 1 },           { "sub/a.gen.py", 0, 1 },
-        { "sub/keep.gen.py", 0, 0 },    { "keep.gen.py", 0, 1 },
-        { "sub/x/keep.gen.py", 0, 0 },  { "sub/local.py", 0, 1 },
-        { "sub/x/local.py", 0, 0 },     { "local.py", 0, 0 },
-        { "subx/local.py", 0, 0 },      { "sub/nested/deep.py", 0, 1 },
-        { "sub/a/nested/deep.py", 0, 0 }, { "vendor/lib.py", 0, 1 },
+        { "a.gen.py", 0, 1 },
+        { "sub/a.gen.py", 0, 1 },
+        { "sub/keep.gen.py", 0, 0 },
+        { "keep.gen.py", 0, 1 },
+        { "sub/x/keep.gen.py", 0, 0 },
+        { "sub/local.py", 0, 1 },
+        { "sub/x/local.py", 0, 0 },
+        { "local.py", 0, 0 },
+        { "subx/local.py", 0, 0 },
+        { "sub/nested/deep.py", 0, 1 },
+        { "sub/a/nested/deep.py", 0, 0 },
+        { "vendor/lib.py", 0, 1 },
         { "sub/vendor", 1, 1 },
     };
     check_cases(&l, nested, sizeof nested / sizeof nested[0], __LINE__);

@@ -59,12 +59,12 @@ static const Pith__Symbol *find_sym(const Pith__FileFacts *f, const char *qualna
     return NULL;
 }
 
-#define CHECK_SPAN(s, l0, c0, l1, c1)                                                              \
-    do {                                                                                           \
-        CHECK_EQ_INT((s)->start_line, l0);                                                         \
-        CHECK_EQ_INT((s)->start_col, c0);                                                          \
-        CHECK_EQ_INT((s)->end_line, l1);                                                           \
-        CHECK_EQ_INT((s)->end_col, c1);                                                            \
+#define CHECK_SPAN(s, l0, c0, l1, c1)      \
+    do {                                   \
+        CHECK_EQ_INT((s)->start_line, l0); \
+        CHECK_EQ_INT((s)->start_col, c0);  \
+        CHECK_EQ_INT((s)->end_line, l1);   \
+        CHECK_EQ_INT((s)->end_col, c1);    \
     } while (0)
 
 PITH_TEST(extract_python_symbols)
@@ -205,7 +205,7 @@ PITH_TEST(extract_python_calls)
         unsigned caller, line, col, args;
         const char *callee;
     } want[] = {
-        { 1, 17, 1, 2, "route" },   /* decorators run in the enclosing scope */
+        { 1, 17, 1, 2, "route" }, /* decorators run in the enclosing scope */
         { 2, 24, 8, 1, "Foo" },
         { 2, 26, 11, 1, "a.b(x).c" }, /* outer call first, then the inner one */
         { 2, 26, 11, 1, "a.b" },
@@ -239,8 +239,12 @@ PITH_TEST(extract_python_bindings)
     struct parsed p;
     parse_fixture(&p, "repo/pkg/constructs.py");
     const Pith__FileFacts *f = &p.ff;
-    enum { C = PITH__BINDING__KIND__CALL, N = PITH__BINDING__KIND__NAME,
-           O = PITH__BINDING__KIND__OTHER, D = PITH__BINDING__KIND__DEF };
+    enum {
+        C = PITH__BINDING__KIND__CALL,
+        N = PITH__BINDING__KIND__NAME,
+        O = PITH__BINDING__KIND__OTHER,
+        D = PITH__BINDING__KIND__DEF
+    };
     static const struct {
         unsigned scope, line;
         const char *target;
@@ -288,20 +292,19 @@ PITH_TEST(extract_python_bindings)
 
 PITH_TEST(extract_python_text_rules)
 {
-    static const char src[] =
-        "def f(\n"
-        "    a,  # the a\n"
-        "    b: 'x  y' = (1,),\n"
-        "):\n"
-        "    '''  First line.\n"
-        "\n"
-        "\t\tTabbed.\n"
-        "      More \\u00e9 \\x41.\n"
-        "    '''\n"
-        "    return obj . meth (\n"
-        "        1)(\n"
-        "        \" \".join(a))\n"
-        "x = f(1, 2, *r, k=3, **kw)\n";
+    static const char src[] = "def f(\n"
+                              "    a,  # the a\n"
+                              "    b: 'x  y' = (1,),\n"
+                              "):\n"
+                              "    '''  First line.\n"
+                              "\n"
+                              "\t\tTabbed.\n"
+                              "      More \\u00e9 \\x41.\n"
+                              "    '''\n"
+                              "    return obj . meth (\n"
+                              "        1)(\n"
+                              "        \" \".join(a))\n"
+                              "x = f(1, 2, *r, k=3, **kw)\n";
     struct parsed p;
     parse_text(&p, "t", src, sizeof src - 1);
     const Pith__FileFacts *f = &p.ff;
@@ -364,8 +367,10 @@ PITH_TEST(extract_python_module_names)
         const char *path, *module;
         int pkg;
     } cases[] = {
-        { "a/b/c.py", "a.b.c", 0 },   { "a/b/__init__.py", "a.b", 1 },
-        { "__init__.py", "", 1 },     { "setup.py", "setup", 0 },
+        { "a/b/c.py", "a.b.c", 0 },
+        { "a/b/__init__.py", "a.b", 1 },
+        { "__init__.py", "", 1 },
+        { "setup.py", "setup", 0 },
         { "x/my__init__.py", "x.my__init__", 0 },
     };
     struct pith_arena a;
@@ -431,7 +436,10 @@ PITH_TEST(extract_bad_inputs_are_recorded)
     snprintf(facts, sizeof facts, "%s/facts.pstg", dir);
 
     write_file(repo, "a_bad_utf8.py", "x = '\xff\xfe'\n", 9);
-    write_file(repo, "b_binary.py", "\x7f" "ELF\0\0\x01\x02", 8);
+    write_file(repo, "b_binary.py",
+               "\x7f"
+               "ELF\0\0\x01\x02",
+               8);
     size_t big_len = 5u << 20;
     char *big = pith_xmalloc(big_len);
     memset(big, 'a', big_len);
