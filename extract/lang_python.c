@@ -285,7 +285,7 @@ norm_range(struct lang_python *p, uint32_t start, uint32_t end, enum norm_mode m
 
 static char *norm(struct lang_python *p, TSNode n, enum norm_mode mode)
 {
-    return norm_range(p, ts_node_start_byte(n), ts_node_end_byte(n), mode, (size_t)-1);
+    return norm_range(p, ts_node_start_byte(n), ts_node_end_byte(n), mode, LANG_PYTHON_TEXT_CAP);
 }
 
 static char *text(struct lang_python *p, TSNode n)
@@ -664,6 +664,13 @@ static char **tmp_to_arena(struct lang_python *p, size_t from, size_t *count)
     return (char **)a;
 }
 
+/* The signature built in p->sig, capped, in the arena. */
+static char *sig_text(struct lang_python *p)
+{
+    char *s = pith_arena_strndup(p->arena, p->sig.ptr ? p->sig.ptr : empty, p->sig.len);
+    return cut_utf8(s, p->sig.len, LANG_PYTHON_SIGNATURE_CAP);
+}
+
 static void sig_sep(struct pith_buf *b, int *first)
 {
     if (!*first)
@@ -841,7 +848,7 @@ static void on_def(struct lang_python *p, uint32_t d, TSNode n, int is_class)
             pith_buf_puts(sig, s->returns);
         }
     }
-    s->signature = pith_arena_strndup(p->arena, sig->ptr, sig->len);
+    s->signature = sig_text(p);
     /* decorators live on the decorated_definition one level up */
     if (d > 0 && p->frames[d - 1].type == p->s.decorated_definition) {
         TSNode dd = p->frames[d - 1].node;
@@ -872,7 +879,7 @@ static void on_lambda(struct lang_python *p, uint32_t d, TSNode n)
         pith_buf_putc(&p->sig, ' ');
         do_params(p, id, params);
     }
-    sym(p, id)->signature = pith_arena_strndup(p->arena, p->sig.ptr, p->sig.len);
+    sym(p, id)->signature = sig_text(p);
 }
 
 /* --- calls, bindings, imports, comments --------------------------------------------------- */

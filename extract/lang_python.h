@@ -13,8 +13,10 @@
 #define LANG_PYTHON_MAX_DEPTH 4000
 
 /* Caps on the text stored per item (bytes; cut at a UTF-8 boundary). */
-#define LANG_PYTHON_CALLEE_CAP   200
-#define LANG_PYTHON_COMMENTS_CAP 2048
+#define LANG_PYTHON_CALLEE_CAP    200
+#define LANG_PYTHON_COMMENTS_CAP  2048
+#define LANG_PYTHON_TEXT_CAP      512 /* names, annotations, defaults, bases, decorators */
+#define LANG_PYTHON_SIGNATURE_CAP 1024
 
 /* A parser plus scratch space, reused across files by one thread. */
 struct lang_python;

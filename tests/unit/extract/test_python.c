@@ -349,6 +349,26 @@ PITH_TEST(extract_python_callee_cap)
     pith_buf_release(&b);
 }
 
+PITH_TEST(extract_python_text_caps)
+{
+    struct pith_buf b = PITH_BUF_INIT;
+    pith_buf_puts(&b, "def f(a=[");
+    for (int i = 0; i < 1000; i++)
+        pith_buf_printf(&b, "%d, ", i);
+    pith_buf_puts(&b, "], b=1):\n    pass\n");
+    struct parsed p;
+    parse_text(&p, "t", b.ptr, b.len);
+    CHECK_EQ_INT(p.ff.n_symbols, 2);
+    if (p.ff.n_symbols == 2) {
+        const Pith__Symbol *s = p.ff.symbols[1];
+        CHECK(strlen(s->signature) <= LANG_PYTHON_SIGNATURE_CAP);
+        CHECK(strlen(s->params[0]->default_value) <= LANG_PYTHON_TEXT_CAP);
+        CHECK_EQ_STR(s->params[1]->name, "b");
+    }
+    parsed_release(&p);
+    pith_buf_release(&b);
+}
+
 PITH_TEST(extract_python_parse_errors_are_not_fatal)
 {
     struct parsed p;
