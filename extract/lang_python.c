@@ -478,9 +478,9 @@ static int string_value(struct lang_python *p, TSNode n, struct pith_buf *b)
         case '5':
         case '6':
         case '7': {
-            uint32_t cp;
+            uint32_t cp = 0;
             uint32_t used = escape_code(s + i, ce - i, &cp);
-            if (!used) {
+            if (!used || !cp) { /* malformed, or NUL, which C strings cannot hold */
                 pith_buf_putc(b, '\\');
                 pith_buf_putc(b, d);
                 break;
