@@ -9,17 +9,29 @@
 
 #define MAX_TOKEN 64
 
-/* English function words and Python words that occur in nearly every symbol. */
-static const char *const stopwords[] = {
-    "a",   "an",   "and",  "are", "args", "as", "at",   "be",     "by",   "class", "cls", "def",
-    "for", "from", "if",   "in",  "is",   "it", "its",  "kwargs", "none", "not",   "of",  "on",
-    "or",  "self", "that", "the", "this", "to", "true", "false",  "was",  "with",
+/* English function words and Python words that occur in nearly every symbol, with their
+ * lengths (no strlen per token). All are shorter than 8 bytes. */
+struct stopword {
+    const char *word;
+    size_t len;
 };
+#define SW(w) { w, sizeof w - 1 }
+static const struct stopword stopwords[] = {
+    SW("a"), SW("an"), SW("and"), SW("are"), SW("args"), SW("as"), SW("at"), SW("be"), SW("by"),
+    SW("class"), SW("cls"), SW("def"), SW("for"), SW("from"), SW("if"), SW("in"), SW("is"),
+    SW("it"), SW("its"), SW("kwargs"), SW("none"), SW("not"), SW("of"), SW("on"), SW("or"),
+    SW("self"), SW("that"), SW("the"), SW("this"), SW("to"), SW("true"), SW("false"), SW("was"),
+    SW("with"),
+};
+#undef SW
 
 static int is_stopword(const char *w, size_t len)
 {
+    if (len >= 8)
+        return 0;
     for (size_t i = 0; i < sizeof stopwords / sizeof *stopwords; i++) {
-        if (strlen(stopwords[i]) == len && memcmp(stopwords[i], w, len) == 0)
+        if (stopwords[i].len == len && stopwords[i].word[0] == w[0] &&
+            memcmp(stopwords[i].word, w, len) == 0)
             return 1;
     }
     return 0;
