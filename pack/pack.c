@@ -11,8 +11,10 @@
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -37,44 +39,82 @@ _Static_assert(sizeof(struct pith_disk_posting) == 8, "posting layout");
 
 /* ---- string table ----------------------------------------------------------------------- */
 
+/* Interning table: open addressing over (offset, length, hash) of the strings already in `buf`,
+ * so keys need no copy of their own and survive `buf` growing. */
+struct strtab_slot {
+    uint32_t off; /* 0: empty (offset 0 is "" and never stored) */
+    uint32_t len;
+    uint64_t hash;
+};
+
 struct strtab {
     struct pith_buf buf;
-    struct pith_hashmap map;
-    struct pith_arena keys;
+    struct strtab_slot *slots;
+    size_t cap; /* power of two */
+    size_t count;
     int overflow;
 };
 
-static void strtab_init(struct strtab *t)
+static void strtab_init(struct strtab *t, size_t expect)
 {
     pith_buf_init(&t->buf);
-    pith_hashmap_init(&t->map);
-    pith_arena_init(&t->keys);
+    t->cap = 1024;
+    while (t->cap < expect * 2)
+        t->cap *= 2;
+    t->slots = pith_xcalloc(t->cap, sizeof *t->slots);
+    t->count = 0;
     t->overflow = 0;
+    pith_buf_grow(&t->buf, expect * 24);
     pith_buf_putc(&t->buf, '\0'); /* offset 0 is "" */
 }
 
 static void strtab_release(struct strtab *t)
 {
     pith_buf_release(&t->buf);
-    pith_hashmap_release(&t->map);
-    pith_arena_release(&t->keys);
+    free(t->slots);
+    t->slots = NULL;
+}
+
+static void strtab_grow(struct strtab *t)
+{
+    size_t cap = t->cap * 2, mask = cap - 1;
+    struct strtab_slot *slots = pith_xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].off)
+            continue;
+        size_t k = (size_t)t->slots[i].hash & mask;
+        while (slots[k].off)
+            k = (k + 1) & mask;
+        slots[k] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
 }
 
 static uint32_t strtab_addn(struct strtab *t, const char *s, size_t n)
 {
-    uint32_t off;
     if (n == 0)
         return 0;
-    if (pith_hashmap_get(&t->map, s, n, &off))
-        return off;
+    uint64_t h = pith_hash64(s, n);
+    size_t mask = t->cap - 1, k = (size_t)h & mask;
+    for (; t->slots[k].off; k = (k + 1) & mask) {
+        const struct strtab_slot *e = &t->slots[k];
+        if (e->hash == h && e->len == n && memcmp(t->buf.ptr + e->off, s, n) == 0)
+            return e->off;
+    }
     if (t->buf.len + n + 1 > UINT32_MAX) {
         t->overflow = 1;
         return 0;
     }
-    off = (uint32_t)t->buf.len;
+    uint32_t off = (uint32_t)t->buf.len;
     pith_buf_put(&t->buf, s, n);
     pith_buf_putc(&t->buf, '\0');
-    pith_hashmap_put(&t->map, pith_arena_strndup(&t->keys, s, n), n, off);
+    t->slots[k].off = off;
+    t->slots[k].len = (uint32_t)n;
+    t->slots[k].hash = h;
+    if (++t->count * 2 > t->cap)
+        strtab_grow(t);
     return off;
 }
 
@@ -93,9 +133,11 @@ struct tmp_edge {
 struct pack_ctx {
     const Pith__Graph *g;
     uint32_t nsyms, nfiles;
-    uint32_t *order;      /* artifact id - 1 -> graph index (0-based) */
-    uint32_t *remap;      /* graph id -> artifact id */
-    const char **summary; /* by graph id */
+    uint32_t *order;          /* artifact id - 1 -> graph index (0-based) */
+    uint32_t *remap;          /* graph id -> artifact id */
+    const char **summary;     /* by graph id */
+    uint32_t *edge_first;     /* graph index of a caller -> its first entry of edge_by_caller */
+    uint32_t *edge_by_caller; /* graph edge indices grouped by caller */
     struct strtab strs;
     PITH_VEC(struct tmp_edge) cale;
     PITH_VEC(struct tmp_edge) calr;
@@ -347,56 +389,98 @@ static void pack_record(const struct pack_ctx *c, uint32_t id, struct pith_buf *
     out->ptr[out->len] = '\0';
 }
 
-/* u32 block_count | u32 record_count | u32 records_per_block | u32 0 | seek[] | zstd frames */
-static int build_records(const struct pack_ctx *c, struct pith_buf *out)
+/* RECS is built in chunks of blocks, each chunk by one task: its frames go to `frames`, their
+ * sizes to the shared seek table (offsets are filled in when the chunks are joined, in order). */
+#define BLOCKS_PER_CHUNK 16u
+
+struct recs_chunk {
+    uint32_t first_block, block_count;
+    struct pith_buf frames;
+    uint32_t too_big; /* 1 + the block whose raw size exceeds PITH_RECS_MAX_RAW, or 0 */
+};
+
+/* Per-thread scratch of the tasks. */
+struct worker {
+    ZSTD_CCtx *zc;
+    struct pith_buf raw, body;
+};
+
+static void recs_chunk_build(const struct pack_ctx *c,
+                             struct worker *w,
+                             struct recs_chunk *ch,
+                             struct pith_disk_block *seek)
 {
     uint32_t records = c->nsyms + 1;
-    uint32_t blocks = (records + RECORDS_PER_BLOCK - 1) / RECORDS_PER_BLOCK;
-    struct pith_buf frames = PITH_BUF_INIT, raw = PITH_BUF_INIT, body = PITH_BUF_INIT;
-    struct pith_disk_block *seek = pith_xcalloc(blocks, sizeof *seek);
-    int err = 0;
-    size_t frames_base = 16 + (size_t)blocks * sizeof *seek;
-    for (uint32_t b = 0; b < blocks; b++) {
+    if (!w->zc)
+        w->zc = ZSTD_createCCtx();
+    if (!w->zc)
+        PITH_BUG("out of memory for a zstd context");
+    for (uint32_t b = ch->first_block; b < ch->first_block + ch->block_count; b++) {
         uint32_t first = b * RECORDS_PER_BLOCK;
         uint32_t n = records - first < RECORDS_PER_BLOCK ? records - first : RECORDS_PER_BLOCK;
-        pith_buf_clear(&raw);
-        pith_buf_clear(&body);
-        pith_buf_put_u32(&raw, n);
+        pith_buf_clear(&w->raw);
+        pith_buf_clear(&w->body);
+        pith_buf_put_u32(&w->raw, n);
         for (uint32_t i = 0; i < n; i++) {
-            pack_record(c, first + i, &body);
-            pith_buf_put_u32(&raw, (uint32_t)body.len);
+            pack_record(c, first + i, &w->body);
+            pith_buf_put_u32(&w->raw, (uint32_t)w->body.len);
         }
-        pith_buf_put(&raw, body.ptr ? body.ptr : "", body.len);
-        if (raw.len > PITH_RECS_MAX_RAW) {
-            err = pith_error_set(PITH_ETOOBIG, "records of block %u exceed %u bytes", b,
-                                 PITH_RECS_MAX_RAW);
-            goto out;
+        pith_buf_put(&w->raw, w->body.ptr ? w->body.ptr : "", w->body.len);
+        if (w->raw.len > PITH_RECS_MAX_RAW) {
+            ch->too_big = b + 1;
+            return;
         }
-        size_t bound = ZSTD_compressBound(raw.len);
-        pith_buf_grow(&frames, bound);
-        size_t z = ZSTD_compress(frames.ptr + frames.len, bound, raw.ptr, raw.len, ZSTD_LEVEL);
+        size_t bound = ZSTD_compressBound(w->raw.len);
+        pith_buf_grow(&ch->frames, bound);
+        size_t z = ZSTD_compressCCtx(w->zc, ch->frames.ptr + ch->frames.len, bound, w->raw.ptr,
+                                     w->raw.len, ZSTD_LEVEL);
         if (ZSTD_isError(z))
             PITH_BUG("zstd compression failed");
-        seek[b].offset = frames_base + frames.len;
+        seek[b].offset = ch->frames.len; /* within the chunk for now */
         seek[b].zlen = (uint32_t)z;
-        seek[b].raw_len = (uint32_t)raw.len;
-        frames.len += z;
+        seek[b].raw_len = (uint32_t)w->raw.len;
+        ch->frames.len += z;
     }
+}
+
+/* u32 block_count | u32 record_count | u32 records_per_block | u32 0 | seek[] | zstd frames */
+static int recs_join(struct pith_buf *out,
+                     const struct pack_ctx *c,
+                     struct recs_chunk *chunks,
+                     uint32_t chunk_count,
+                     struct pith_disk_block *seek,
+                     uint32_t blocks)
+{
+    size_t frames_len = 0;
+    for (uint32_t k = 0; k < chunk_count; k++) {
+        if (chunks[k].too_big)
+            return pith_error_set(PITH_ETOOBIG, "records of block %u exceed %u bytes",
+                                  chunks[k].too_big - 1, PITH_RECS_MAX_RAW);
+        frames_len += chunks[k].frames.len;
+    }
+    size_t frames_base = 16 + (size_t)blocks * sizeof *seek, at = frames_base;
+    for (uint32_t k = 0; k < chunk_count; k++) {
+        for (uint32_t b = chunks[k].first_block; b < chunks[k].first_block + chunks[k].block_count;
+             b++)
+            seek[b].offset += at;
+        at += chunks[k].frames.len;
+    }
+    pith_buf_grow(out, frames_base + frames_len);
     pith_buf_put_u32(out, blocks);
-    pith_buf_put_u32(out, records);
+    pith_buf_put_u32(out, c->nsyms + 1);
     pith_buf_put_u32(out, RECORDS_PER_BLOCK);
     pith_buf_put_u32(out, 0);
     pith_buf_put(out, seek, (size_t)blocks * sizeof *seek);
-    pith_buf_put(out, frames.ptr ? frames.ptr : "", frames.len);
-out:
-    free(seek);
-    pith_buf_release(&frames);
-    pith_buf_release(&raw);
-    pith_buf_release(&body);
-    return err;
+    for (uint32_t k = 0; k < chunk_count; k++)
+        pith_buf_put(out, chunks[k].frames.ptr ? chunks[k].frames.ptr : "", chunks[k].frames.len);
+    return 0;
 }
 
 /* ---- lexicon ---------------------------------------------------------------------------- */
+
+/* The lexicon is built in parts, each over a range of documents (symbol ids), by one task:
+ * a part's terms sorted by string, each with its postings (docs ascending). The parts are then
+ * merged in document order, so the result does not depend on how many parts there were. */
 
 struct lex_entry {
     uint32_t term;
@@ -404,27 +488,41 @@ struct lex_entry {
     uint8_t tf[PITH_LEX_FIELDS];
 };
 
-struct lexb {
+struct lex_term {
+    const char *str; /* NUL-terminated, in the part's arena */
+    uint32_t len;
+    uint32_t id; /* before sorting */
+};
+
+struct lex_part {
+    uint32_t first_doc, end_doc; /* [first_doc, end_doc) */
     struct pith_hashmap terms;
     struct pith_arena arena;
-    PITH_VEC(const char *) term_str;
+    PITH_VEC(struct lex_term) term;
     PITH_VEC(uint32_t) last_doc;
     PITH_VEC(uint32_t) slot;
     PITH_VEC(struct lex_entry) entries;
     uint32_t doc;
     int field;
     uint32_t field_len[PITH_LEX_FIELDS];
+    uint64_t total[PITH_LEX_FIELDS];
+    /* results: term[] sorted; postings of term[r] are post[first[r] .. first[r + 1]) */
+    uint32_t *first;
+    struct pith_disk_posting *post;
 };
 
 static void lex_on_token(const char *tok, size_t len, void *payload)
 {
-    struct lexb *l = payload;
+    struct lex_part *l = payload;
     uint32_t t;
     if (!pith_hashmap_get(&l->terms, tok, len, &t)) {
-        t = (uint32_t)l->term_str.count;
-        const char *k = pith_arena_strndup(&l->arena, tok, len);
-        pith_hashmap_put(&l->terms, k, len, t);
-        pith_vec_push(&l->term_str, k);
+        t = (uint32_t)l->term.count;
+        struct lex_term lt;
+        lt.str = pith_arena_strndup(&l->arena, tok, len);
+        lt.len = (uint32_t)len;
+        lt.id = t;
+        pith_hashmap_put(&l->terms, lt.str, len, t);
+        pith_vec_push(&l->term, lt);
         pith_vec_push(&l->last_doc, 0);
         pith_vec_push(&l->slot, 0);
     }
@@ -443,101 +541,201 @@ static void lex_on_token(const char *tok, size_t len, void *payload)
     l->field_len[l->field]++;
 }
 
-static void lex_field(struct lexb *l, int field, const char *text)
+static void lex_field(struct lex_part *l, int field, const char *text)
 {
     l->field = field;
     if (text)
         pith_lex_tokens(text, strlen(text), lex_on_token, l);
 }
 
-static const char *const *sort_terms;
-
-static int cmp_term(const void *a, const void *b)
+static int cmp_lex_term(const void *a, const void *b)
 {
-    return strcmp(sort_terms[*(const uint32_t *)a], sort_terms[*(const uint32_t *)b]);
+    const struct lex_term *x = a, *y = b;
+    return strcmp(x->str, y->str);
 }
 
-static void build_lexicon(struct pack_ctx *c, struct pith_buf *out)
+static void lex_part_release(struct lex_part *l)
 {
-    struct lexb l;
-    memset(&l, 0, sizeof l);
-    pith_hashmap_init(&l.terms);
-    pith_arena_init(&l.arena);
-    uint32_t docs = c->nsyms + 1;
-    uint16_t *doc_len = pith_xcalloc((size_t)docs * PITH_LEX_FIELDS, sizeof *doc_len);
-    double total[PITH_LEX_FIELDS] = { 0 };
-    size_t k = 0;
-    for (uint32_t id = 1; id <= c->nsyms; id++) {
-        const Pith__GSymbol *s = sym_of(c, id);
-        l.doc = id;
-        memset(l.field_len, 0, sizeof l.field_len);
-        lex_field(&l, 0, s->qualname);
-        lex_field(&l, 1, s->signature);
-        lex_field(&l, 2, s->docstring);
-        lex_field(&l, 3, s->comments);
-        while (k < c->cale.count && c->cale.items[k].node < id)
-            k++;
-        for (; k < c->cale.count && c->cale.items[k].node == id; k++)
-            lex_field(&l, 3, c->strs.buf.ptr + c->cale.items[k].e.name);
+    pith_hashmap_release(&l->terms);
+    pith_arena_release(&l->arena);
+    pith_vec_release(&l->term);
+    pith_vec_release(&l->last_doc);
+    pith_vec_release(&l->slot);
+    pith_vec_release(&l->entries);
+    free(l->first);
+    free(l->post);
+    l->first = NULL;
+    l->post = NULL;
+}
+
+/* Tokenizes documents [first_doc, end_doc) into `l` and sorts its terms. Writes the documents'
+ * rows of `doc_len` (disjoint between parts). Reads the graph only. */
+static void lex_part_build(const struct pack_ctx *c, struct lex_part *l, uint16_t *doc_len)
+{
+    pith_hashmap_init(&l->terms);
+    pith_arena_init(&l->arena);
+    for (uint32_t id = l->first_doc; id < l->end_doc; id++) {
+        uint32_t gi = c->order[id - 1];
+        const Pith__GSymbol *s = c->g->symbols[gi];
+        l->doc = id;
+        memset(l->field_len, 0, sizeof l->field_len);
+        lex_field(l, 0, s->qualname);
+        lex_field(l, 1, s->signature);
+        lex_field(l, 2, s->docstring);
+        lex_field(l, 3, s->comments);
+        /* the callee expressions of its edges: token order within a document does not matter */
+        for (uint32_t k = c->edge_first[gi]; k < c->edge_first[gi + 1]; k++)
+            lex_field(l, 3, c->g->edges[c->edge_by_caller[k]]->callee_name);
         for (int f = 0; f < PITH_LEX_FIELDS; f++) {
-            total[f] += l.field_len[f];
+            l->total[f] += l->field_len[f];
             doc_len[(size_t)id * PITH_LEX_FIELDS + f] =
-                (uint16_t)(l.field_len[f] > 65535 ? 65535 : l.field_len[f]);
+                (uint16_t)(l->field_len[f] > 65535 ? 65535 : l->field_len[f]);
         }
     }
     /* terms by string; postings grouped by term (stable, so docs stay ascending) */
-    uint32_t nterms = (uint32_t)l.term_str.count;
-    uint32_t *by_rank = pith_xmalloc(((size_t)nterms + 1) * sizeof *by_rank);
+    uint32_t nterms = (uint32_t)l->term.count;
+    if (nterms)
+        qsort(l->term.items, nterms, sizeof *l->term.items, cmp_lex_term);
     uint32_t *rank = pith_xmalloc(((size_t)nterms + 1) * sizeof *rank);
-    uint32_t *first = pith_xcalloc((size_t)nterms + 1, sizeof *first);
-    for (uint32_t t = 0; t < nterms; t++)
-        by_rank[t] = t;
-    sort_terms = l.term_str.items;
-    qsort(by_rank, nterms, sizeof *by_rank, cmp_term);
+    l->first = pith_xcalloc((size_t)nterms + 2, sizeof *l->first);
     for (uint32_t r = 0; r < nterms; r++)
-        rank[by_rank[r]] = r;
-    for (size_t i = 0; i < l.entries.count; i++)
-        first[rank[l.entries.items[i].term] + 1]++;
+        rank[l->term.items[r].id] = r;
+    for (size_t i = 0; i < l->entries.count; i++)
+        l->first[rank[l->entries.items[i].term] + 1]++;
     for (uint32_t r = 0; r < nterms; r++)
-        first[r + 1] += first[r];
-
-    struct pith_disk_lexi_header h;
-    memset(&h, 0, sizeof h);
-    h.term_count = nterms;
-    h.posting_count = (uint32_t)l.entries.count;
-    h.doc_count = docs;
-    h.field_count = PITH_LEX_FIELDS;
-    for (int f = 0; f < PITH_LEX_FIELDS; f++)
-        h.avg_len[f] = c->nsyms ? (float)(total[f] / c->nsyms) : 0.0f;
-    pith_buf_put(out, &h, sizeof h);
-    for (uint32_t r = 0; r < nterms; r++) {
-        struct pith_disk_term dt;
-        memset(&dt, 0, sizeof dt);
-        dt.term = strtab_add(&c->strs, l.term_str.items[by_rank[r]]);
-        dt.first = first[r];
-        dt.count = first[r + 1] - first[r];
-        pith_buf_put(out, &dt, sizeof dt);
-    }
-    struct pith_disk_posting *post = pith_xcalloc(l.entries.count + 1, sizeof *post);
-    for (size_t i = 0; i < l.entries.count; i++) {
-        const struct lex_entry *e = &l.entries.items[i];
-        struct pith_disk_posting *p = &post[first[rank[e->term]]++];
+        l->first[r + 1] += l->first[r];
+    uint32_t *fill = pith_xmalloc(((size_t)nterms + 1) * sizeof *fill);
+    memcpy(fill, l->first, ((size_t)nterms + 1) * sizeof *fill);
+    l->post = pith_xmalloc((l->entries.count + 1) * sizeof *l->post);
+    for (size_t i = 0; i < l->entries.count; i++) {
+        const struct lex_entry *e = &l->entries.items[i];
+        struct pith_disk_posting *p = &l->post[fill[rank[e->term]]++];
         p->doc = e->doc;
         memcpy(p->tf, e->tf, sizeof p->tf);
     }
-    pith_buf_put(out, post, l.entries.count * sizeof *post);
+    free(fill);
+    free(rank);
+    pith_hashmap_release(&l->terms);
+    pith_vec_release(&l->last_doc);
+    pith_vec_release(&l->slot);
+    pith_vec_release(&l->entries);
+}
+
+/* Merges the parts (in document order) into the LEXI section; adds the terms to the string
+ * table in sorted order. */
+static void lex_merge(struct pack_ctx *c,
+                      struct lex_part *parts,
+                      uint32_t part_count,
+                      const uint16_t *doc_len,
+                      struct pith_buf *out)
+{
+    uint32_t docs = c->nsyms + 1;
+    size_t posting_total = 0, term_max = 0;
+    uint64_t total[PITH_LEX_FIELDS] = { 0 };
+    for (uint32_t p = 0; p < part_count; p++) {
+        posting_total += parts[p].first[parts[p].term.count];
+        term_max += parts[p].term.count;
+        for (int f = 0; f < PITH_LEX_FIELDS; f++)
+            total[f] += parts[p].total[f];
+    }
+    size_t terms_at = sizeof(struct pith_disk_lexi_header);
+    pith_buf_grow(out, terms_at + term_max * sizeof(struct pith_disk_term) +
+                           posting_total * sizeof(struct pith_disk_posting) +
+                           (size_t)docs * PITH_LEX_FIELDS * sizeof *doc_len);
+    struct pith_disk_lexi_header h;
+    memset(&h, 0, sizeof h);
+    out->len = terms_at; /* the header is written last */
+    struct pith_disk_posting *post = pith_xmalloc((posting_total + 1) * sizeof *post);
+    uint32_t *head = pith_xcalloc((size_t)part_count + 1, sizeof *head);
+    uint32_t nterms = 0;
+    size_t np = 0;
+    for (;;) {
+        const struct lex_term *min = NULL;
+        for (uint32_t p = 0; p < part_count; p++) {
+            if (head[p] == parts[p].term.count)
+                continue;
+            const struct lex_term *t = &parts[p].term.items[head[p]];
+            if (!min || strcmp(t->str, min->str) < 0)
+                min = t;
+        }
+        if (!min)
+            break;
+        struct pith_disk_term dt;
+        memset(&dt, 0, sizeof dt);
+        dt.term = strtab_addn(&c->strs, min->str, min->len);
+        dt.first = (uint32_t)np;
+        const char *key = min->str;
+        for (uint32_t p = 0; p < part_count; p++) {
+            if (head[p] == parts[p].term.count)
+                continue;
+            const struct lex_term *t = &parts[p].term.items[head[p]];
+            if (t != min && (t->len != min->len || memcmp(t->str, key, t->len) != 0))
+                continue;
+            uint32_t a = parts[p].first[head[p]], b = parts[p].first[head[p] + 1];
+            memcpy(post + np, parts[p].post + a, (size_t)(b - a) * sizeof *post);
+            np += b - a;
+            head[p]++;
+        }
+        dt.count = (uint32_t)np - dt.first;
+        pith_buf_put(out, &dt, sizeof dt);
+        nterms++;
+    }
+    h.term_count = nterms;
+    h.posting_count = (uint32_t)np;
+    h.doc_count = docs;
+    h.field_count = PITH_LEX_FIELDS;
+    for (int f = 0; f < PITH_LEX_FIELDS; f++)
+        h.avg_len[f] = c->nsyms ? (float)((double)total[f] / c->nsyms) : 0.0f;
+    memcpy(out->ptr, &h, sizeof h);
+    pith_buf_put(out, post, np * sizeof *post);
     pith_buf_put(out, doc_len, (size_t)docs * PITH_LEX_FIELDS * sizeof *doc_len);
     free(post);
-    free(by_rank);
-    free(rank);
-    free(first);
-    free(doc_len);
-    pith_hashmap_release(&l.terms);
-    pith_arena_release(&l.arena);
-    pith_vec_release(&l.term_str);
-    pith_vec_release(&l.last_doc);
-    pith_vec_release(&l.slot);
-    pith_vec_release(&l.entries);
+    free(head);
+}
+
+/* ---- tasks ------------------------------------------------------------------------------ */
+
+/* The parallel part of the build: the lexicon parts first (they take longest), then the RECS
+ * chunks. Each task writes only its own part, chunk or rows, so the result does not depend on
+ * which thread ran what. */
+struct task_pool {
+    const struct pack_ctx *c;
+    struct lex_part *parts;
+    uint32_t part_count;
+    uint16_t *doc_len;
+    struct recs_chunk *chunks;
+    uint32_t chunk_count;
+    struct pith_disk_block *seek;
+    pthread_mutex_t lock;
+    uint32_t next;
+};
+
+static void *pool_work(void *arg)
+{
+    struct task_pool *tp = arg;
+    struct worker w;
+    memset(&w, 0, sizeof w);
+    for (;;) {
+        pthread_mutex_lock(&tp->lock);
+        uint32_t t = tp->next++;
+        pthread_mutex_unlock(&tp->lock);
+        if (t < tp->part_count)
+            lex_part_build(tp->c, &tp->parts[t], tp->doc_len);
+        else if (t - tp->part_count < tp->chunk_count)
+            recs_chunk_build(tp->c, &w, &tp->chunks[t - tp->part_count], tp->seek);
+        else
+            break;
+    }
+    ZSTD_freeCCtx(w.zc);
+    pith_buf_release(&w.raw);
+    pith_buf_release(&w.body);
+    return NULL;
+}
+
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
 }
 
 /* ---- assembly --------------------------------------------------------------------------- */
@@ -651,7 +849,32 @@ static void build_manifest(struct pith_buf *out,
     free(fp);
 }
 
+/* Groups the graph's edges by caller (counting sort; order within a caller is the graph's). */
+static void group_edges(struct pack_ctx *c)
+{
+    const Pith__Graph *g = c->g;
+    c->edge_first = pith_xcalloc((size_t)c->nsyms + 2, sizeof *c->edge_first);
+    c->edge_by_caller = pith_xmalloc((g->n_edges + 1) * sizeof *c->edge_by_caller);
+    for (size_t i = 0; i < g->n_edges; i++)
+        c->edge_first[g->edges[i]->caller]++; /* caller - 1 + 1 */
+    for (uint32_t k = 0; k < c->nsyms; k++)
+        c->edge_first[k + 1] += c->edge_first[k];
+    uint32_t *fill = pith_xmalloc(((size_t)c->nsyms + 1) * sizeof *fill);
+    memcpy(fill, c->edge_first, ((size_t)c->nsyms + 1) * sizeof *fill);
+    for (size_t i = 0; i < g->n_edges; i++)
+        c->edge_by_caller[fill[g->edges[i]->caller - 1]++] = (uint32_t)i;
+    free(fill);
+}
+
 int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct pack_input *in)
+{
+    return pack_build_jobs(shard, manifest, in, 0);
+}
+
+int pack_build_jobs(struct pith_buf *shard,
+                    struct pith_buf *manifest,
+                    const struct pack_input *in,
+                    unsigned jobs)
 {
     const Pith__Graph *g = in->graph;
     int err = check_graph(g);
@@ -662,10 +885,16 @@ int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct p
     c.g = g;
     c.nsyms = (uint32_t)g->n_symbols;
     c.nfiles = (uint32_t)g->n_files;
-    strtab_init(&c.strs);
+    strtab_init(&c.strs, (size_t)c.nsyms * 3 + g->n_edges);
     struct pith_buf secs[SEC_COUNT];
     for (int i = 0; i < SEC_COUNT; i++)
         pith_buf_init(&secs[i]);
+    if (jobs == 0)
+        jobs = default_jobs();
+    struct task_pool tp;
+    memset(&tp, 0, sizeof tp);
+    pthread_t *threads = NULL;
+    unsigned started = 0;
 
     c.summary = pith_xcalloc((size_t)c.nsyms + 1, sizeof *c.summary);
     if (in->vectors) {
@@ -687,6 +916,35 @@ int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct p
     qsort(c.order, c.nsyms, sizeof *c.order, cmp_qualname);
     for (uint32_t i = 0; i < c.nsyms; i++)
         c.remap[c.order[i] + 1] = i + 1;
+    group_edges(&c);
+
+    /* the tasks read only the graph, order, summaries and edge groups: start them now */
+    uint32_t docs = c.nsyms + 1;
+    uint32_t blocks = (docs + RECORDS_PER_BLOCK - 1) / RECORDS_PER_BLOCK;
+    tp.c = &c;
+    tp.part_count = jobs == 1 || c.nsyms < 1024 ? 1 : (jobs * 2 < 8 ? jobs * 2 : 8);
+    tp.parts = pith_xcalloc(tp.part_count, sizeof *tp.parts);
+    for (uint32_t p = 0; p < tp.part_count; p++) {
+        tp.parts[p].first_doc = 1 + (uint32_t)((uint64_t)c.nsyms * p / tp.part_count);
+        tp.parts[p].end_doc = 1 + (uint32_t)((uint64_t)c.nsyms * (p + 1) / tp.part_count);
+    }
+    tp.doc_len = pith_xcalloc((size_t)docs * PITH_LEX_FIELDS, sizeof *tp.doc_len);
+    tp.chunk_count = (blocks + BLOCKS_PER_CHUNK - 1) / BLOCKS_PER_CHUNK;
+    tp.chunks = pith_xcalloc(tp.chunk_count, sizeof *tp.chunks);
+    for (uint32_t k = 0; k < tp.chunk_count; k++) {
+        tp.chunks[k].first_block = k * BLOCKS_PER_CHUNK;
+        tp.chunks[k].block_count = blocks - k * BLOCKS_PER_CHUNK < BLOCKS_PER_CHUNK
+                                       ? blocks - k * BLOCKS_PER_CHUNK
+                                       : BLOCKS_PER_CHUNK;
+    }
+    tp.seek = pith_xcalloc((size_t)blocks + 1, sizeof *tp.seek);
+    pthread_mutex_init(&tp.lock, NULL);
+    threads = pith_xcalloc(jobs, sizeof *threads);
+    for (unsigned t = 1; t < jobs; t++) {
+        if (pthread_create(&threads[t], NULL, pool_work, &tp) != 0)
+            break; /* the calling thread does what is left */
+        started++;
+    }
 
     build_files(&c, &secs[SEC_FILE]);
     build_symbols(&c, &secs[SEC_SYMS]);
@@ -694,10 +952,14 @@ int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct p
     collect_edges(&c);
     build_csr(&c, &secs[SEC_CALE], c.cale.items, c.cale.count);
     build_csr(&c, &secs[SEC_CALR], c.calr.items, c.calr.count);
-    err = build_records(&c, &secs[SEC_RECS]);
+    pool_work(&tp);
+    for (unsigned t = 1; t <= started; t++)
+        pthread_join(threads[t], NULL);
+    started = 0;
+    err = recs_join(&secs[SEC_RECS], &c, tp.chunks, tp.chunk_count, tp.seek, blocks);
     if (err)
         goto out;
-    build_lexicon(&c, &secs[SEC_LEXI]);
+    lex_merge(&c, tp.parts, tp.part_count, tp.doc_len, &secs[SEC_LEXI]);
     if (c.strs.overflow) {
         err = pith_error_set(PITH_ETOOBIG, "string table exceeds 4 GiB");
         goto out;
@@ -709,6 +971,19 @@ int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct p
     assemble(shard, table, secs);
     build_manifest(manifest, in, shard, table, c.cale.count);
 out:
+    for (unsigned t = 1; t <= started; t++)
+        pthread_join(threads[t], NULL);
+    if (threads)
+        pthread_mutex_destroy(&tp.lock);
+    free(threads);
+    for (uint32_t p = 0; p < tp.part_count; p++)
+        lex_part_release(&tp.parts[p]);
+    free(tp.parts);
+    for (uint32_t k = 0; k < tp.chunk_count; k++)
+        pith_buf_release(&tp.chunks[k].frames);
+    free(tp.chunks);
+    free(tp.seek);
+    free(tp.doc_len);
     for (int i = 0; i < SEC_COUNT; i++)
         pith_buf_release(&secs[i]);
     strtab_release(&c.strs);
@@ -717,5 +992,7 @@ out:
     free(c.summary);
     free(c.order);
     free(c.remap);
+    free(c.edge_first);
+    free(c.edge_by_caller);
     return err;
 }

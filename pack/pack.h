@@ -20,6 +20,13 @@ struct pack_input {
  * PITH_ETOOBIG (a table overflows 32-bit offsets), with pith_error_last() set. */
 int pack_build(struct pith_buf *shard, struct pith_buf *manifest, const struct pack_input *in);
 
+/* pack_build on `jobs` threads (the caller's included; 0: the CPUs online). The output does not
+ * depend on `jobs`. */
+int pack_build_jobs(struct pith_buf *shard,
+                    struct pith_buf *manifest,
+                    const struct pack_input *in,
+                    unsigned jobs);
+
 /* Writes `shard` and `manifest` as INDEX `dir`: into `dir.tmp.PID/`, then, when `dir` exists
  * (it must then be a pith index: hold a MANIFEST, or be empty), renames it to `dir.old.PID`,
  * renames the new one in and removes the old one. A failure leaves an existing `dir` as it was.
@@ -36,6 +43,7 @@ struct pack_options {
     const char *graph_path;
     const char *vectors_path; /* NULL when none */
     const char *out_dir;
+    unsigned jobs; /* 0: the CPUs online */
 };
 
 /* The whole stage: read the stage files, build, write. Returns 0 or a PITH_E* code. */

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,9 +211,28 @@ void pack_git_head(struct pith_buf *out, const char *repo_root)
 
 /* ---- the stage ---------------------------------------------------------------------------- */
 
-/* Reads the single record of stage file `path` of `kind` into `out` (caller owns). */
-static int read_single_record(struct pith_buf *out, const char *path, uint32_t kind)
+/* protobuf-c allocations of the decoded stage records come from an arena: decoding is mostly
+ * small allocations, and all of them are released together. */
+static void *arena_pb_alloc(void *data, size_t size)
 {
+    return pith_arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *ptr)
+{
+    (void)data;
+    (void)ptr;
+}
+
+/* Decodes the single record of stage file `path` of `kind` with `unpack`, allocating from
+ * `arena`; *out is NULL on error. */
+static int read_single_record(void **out,
+                              const char *path,
+                              uint32_t kind,
+                              void *(*unpack)(ProtobufCAllocator *, size_t, const uint8_t *),
+                              struct pith_arena *arena)
+{
+    *out = NULL;
     struct pith_stage_reader r;
     int err = pith_stage_reader_open(&r, path, kind);
     if (err)
@@ -224,55 +244,87 @@ static int read_single_record(struct pith_buf *out, const char *path, uint32_t k
         err = pith_error_set(PITH_ECORRUPT, "%s holds no record", path);
     if (err < 0)
         goto out;
-    pith_buf_clear(out);
-    pith_buf_put(out, rec, len);
+    ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, arena };
+    *out = unpack(&alloc, len, rec);
+    if (!*out) {
+        err = pith_error_set(PITH_ECORRUPT, "%s: the record does not decode", path);
+        goto out;
+    }
     const uint8_t *extra;
     err = pith_stage_reader_next(&r, &extra, &len);
     if (err > 0)
         err = pith_error_set(PITH_ECORRUPT, "%s holds more than one record", path);
+    if (err < 0)
+        *out = NULL;
 out:
     pith_stage_reader_release(&r);
     return err < 0 ? err : 0;
 }
 
+static void *unpack_graph(ProtobufCAllocator *a, size_t len, const uint8_t *data)
+{
+    return pith__graph__unpack(a, len, data);
+}
+
+static void *unpack_vectors(ProtobufCAllocator *a, size_t len, const uint8_t *data)
+{
+    return pith__vector_set__unpack(a, len, data);
+}
+
+/* The vectors stage file, read on a second thread while the graph is read. */
+struct vectors_read {
+    const char *path;
+    struct pith_arena arena;
+    void *vs;
+    int err;
+    char msg[512];
+};
+
+static void *read_vectors(void *arg)
+{
+    struct vectors_read *v = arg;
+    v->err = read_single_record(&v->vs, v->path, PITH_STAGE_VECTORS, unpack_vectors, &v->arena);
+    if (v->err)
+        snprintf(v->msg, sizeof v->msg, "%s", pith_error_last());
+    return NULL;
+}
+
 int pack_run(const struct pack_options *opt)
 {
-    struct pith_buf rec = PITH_BUF_INIT, shard = PITH_BUF_INIT, manifest = PITH_BUF_INIT,
-                    commit = PITH_BUF_INIT;
-    Pith__Graph *g = NULL;
-    Pith__VectorSet *vs = NULL;
-    int err = read_single_record(&rec, opt->graph_path, PITH_STAGE_GRAPH);
+    struct pith_buf shard = PITH_BUF_INIT, manifest = PITH_BUF_INIT, commit = PITH_BUF_INIT;
+    struct pith_arena garena;
+    struct vectors_read vr;
+    pthread_t vthread;
+    int vthread_started = 0;
+    void *g = NULL;
+    pith_arena_init(&garena);
+    memset(&vr, 0, sizeof vr);
+    pith_arena_init(&vr.arena);
+    vr.path = opt->vectors_path;
+    if (opt->vectors_path && opt->jobs != 1)
+        vthread_started = pthread_create(&vthread, NULL, read_vectors, &vr) == 0;
+    int err = read_single_record(&g, opt->graph_path, PITH_STAGE_GRAPH, unpack_graph, &garena);
+    if (opt->vectors_path) {
+        if (vthread_started)
+            pthread_join(vthread, NULL);
+        else
+            read_vectors(&vr);
+        vthread_started = 0;
+        if (!err && vr.err)
+            err = pith_error_set(vr.err, "%s", vr.msg);
+    }
     if (err)
         goto out;
-    g = pith__graph__unpack(NULL, rec.len, (const uint8_t *)rec.ptr);
-    if (!g) {
-        err =
-            pith_error_set(PITH_ECORRUPT, "%s: the graph record does not decode", opt->graph_path);
-        goto out;
-    }
-    if (opt->vectors_path) {
-        err = read_single_record(&rec, opt->vectors_path, PITH_STAGE_VECTORS);
-        if (err)
-            goto out;
-        vs = pith__vector_set__unpack(NULL, rec.len, (const uint8_t *)rec.ptr);
-        if (!vs) {
-            err = pith_error_set(PITH_ECORRUPT, "%s: the vectors record does not decode",
-                                 opt->vectors_path);
-            goto out;
-        }
-    }
-    pack_git_head(&commit, g->repo_root);
-    struct pack_input in = { g, vs, commit.ptr };
-    err = pack_build(&shard, &manifest, &in);
+    const Pith__Graph *graph = g;
+    pack_git_head(&commit, graph->repo_root);
+    struct pack_input in = { graph, vr.vs, commit.ptr };
+    err = pack_build_jobs(&shard, &manifest, &in, opt->jobs);
     if (err)
         goto out;
     err = pack_write_index(opt->out_dir, &shard, &manifest);
 out:
-    if (g)
-        pith__graph__free_unpacked(g, NULL);
-    if (vs)
-        pith__vector_set__free_unpacked(vs, NULL);
-    pith_buf_release(&rec);
+    pith_arena_release(&garena);
+    pith_arena_release(&vr.arena);
     pith_buf_release(&shard);
     pith_buf_release(&manifest);
     pith_buf_release(&commit);

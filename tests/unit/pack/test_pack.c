@@ -257,7 +257,7 @@ PITH_TEST(pack_open_dir_and_replace)
     /* a failed pack (corrupt graph stage file) leaves the index untouched */
     snprintf(gpath, sizeof gpath, "%s/graph.pstg", tmp);
     CHECK_EQ_INT(pith_file_write_atomic(gpath, "PITHSTG1garbage-garbage-garbage!", 32), 0);
-    struct pack_options opt = { gpath, NULL, dir };
+    struct pack_options opt = { gpath, NULL, dir, 0 };
     CHECK(pack_run(&opt) < 0);
     CHECK_EQ_INT(pith_index_open(&ix, dir), 0);
     pith_index_free(ix);
