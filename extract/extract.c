@@ -337,7 +337,7 @@ static void put_field(FILE *out, const char *indent, const char *key, const char
 static const char *const sym_kinds[] = { "none",   "module", "class", "function",
                                          "method", "nested", "lambda" };
 static const char *const param_kinds[] = { "plain", "*", "**", "kwonly", "posonly" };
-static const char *const bind_kinds[] = { "call", "name", "other", "def" };
+static const char *const bind_kinds[] = { "call", "name", "other", "def", "annotation" };
 
 #define NAME_OF(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 

@@ -25,7 +25,8 @@ struct py_syms {
         augmented_assignment, named_expression, attribute, string, concatenated_string,
         expression_statement, import_statement, import_from_statement, aliased_import, dotted_name,
         relative_import, import_prefix, wildcard_import, with_item, as_pattern, as_pattern_target,
-        list, tuple, type_alias_statement, parenthesized_expression;
+        list, tuple, type_alias_statement, parenthesized_expression, for_statement, for_in_clause,
+        except_clause, pattern_list, tuple_pattern, list_pattern;
 };
 
 struct py_fields {
@@ -139,6 +140,12 @@ struct lang_python *lang_python_new(void)
     S(tuple);
     S(type_alias_statement);
     S(parenthesized_expression);
+    S(for_statement);
+    S(for_in_clause);
+    S(except_clause);
+    S(pattern_list);
+    S(tuple_pattern);
+    S(list_pattern);
 #undef S
 #define F(x) p->f.x = field_id(l, #x)
     F(name);
@@ -980,6 +987,42 @@ static void do_all(struct lang_python *p, TSNode v)
     }
 }
 
+/* Binds every name inside a destructuring target (a, (b, *c)), a loop or comprehension
+ * variable or an `except ... as e` name as OTHER: its value is unknown, but it shadows outer
+ * names of the same spelling, so a call through it must not resolve to them. */
+static void bind_pattern(struct lang_python *p, uint32_t scope, TSNode t, uint32_t line, int depth)
+{
+    if (ts_node_is_null(t) || depth > 32)
+        return;
+    char *name = target_text(p, t);
+    if (name) {
+        add_binding(p, scope, name, PITH__BINDING__KIND__OTHER, (char *)empty, line);
+        return;
+    }
+    TSSymbol k = ts_node_symbol(t);
+    if (k != p->s.pattern_list && k != p->s.tuple_pattern && k != p->s.list_pattern &&
+        k != p->s.tuple && k != p->s.list && k != p->s.parenthesized_expression &&
+        k != p->s.list_splat_pattern && k != p->s.as_pattern_target)
+        return;
+    uint32_t n = ts_node_named_child_count(t);
+    for (uint32_t i = 0; i < n && i < 256; i++)
+        bind_pattern(p, scope, ts_node_named_child(t, i), line, depth + 1);
+}
+
+static void on_loop_target(struct lang_python *p, TSNode n)
+{
+    bind_pattern(p, cur_scope(p), field(p, n, p->f.left), ts_node_start_point(n).row + 1, 0);
+}
+
+static void on_except(struct lang_python *p, TSNode n)
+{
+    uint32_t line = ts_node_start_point(n).row + 1;
+    TSNode alias = field(p, n, p->f.alias), v = field(p, n, p->f.value);
+    if (ts_node_is_null(alias) && !ts_node_is_null(v) && ts_node_symbol(v) == p->s.as_pattern)
+        alias = field(p, v, p->f.alias); /* "except E as e" parses as an as_pattern value */
+    bind_pattern(p, cur_scope(p), alias, line, 0);
+}
+
 static void on_assign(struct lang_python *p, uint32_t d, TSNode n)
 {
     if (d > 0 && p->frames[d - 1].type == p->s.assignment)
@@ -995,6 +1038,8 @@ static void on_assign(struct lang_python *p, uint32_t d, TSNode n)
             pith_vec_push(&p->tmp, t);
             if (scope == 1 && !strcmp(t, "__all__"))
                 do_all(p, value);
+        } else {
+            bind_pattern(p, scope, left, ts_node_start_point(n).row + 1, 0);
         }
         if (ts_node_is_null(value) || ts_node_symbol(value) != p->s.assignment)
             break;
@@ -1004,7 +1049,7 @@ static void on_assign(struct lang_python *p, uint32_t d, TSNode n)
     Pith__Binding__Kind kind = classify(p, value, &val);
     TSNode ann = field(p, n, p->f.type);
     if (!ts_node_is_null(ann) && kind != PITH__BINDING__KIND__CALL) {
-        kind = PITH__BINDING__KIND__NAME;
+        kind = PITH__BINDING__KIND__ANNOTATION;
         val = norm(p, ann, NORM_COLLAPSE);
     }
     uint32_t line = ts_node_start_point(n).row + 1;
@@ -1043,8 +1088,10 @@ static void on_with_item(struct lang_python *p, TSNode n)
     if (ts_node_is_null(alias))
         return;
     char *t = target_text(p, alias);
-    if (!t)
+    if (!t) {
+        bind_pattern(p, cur_scope(p), alias, ts_node_start_point(n).row + 1, 0);
         return;
+    }
     char *val;
     Pith__Binding__Kind kind = classify(p, first_named(p, v), &val);
     add_binding(p, cur_scope(p), t, kind, val, ts_node_start_point(n).row + 1);
@@ -1239,6 +1286,10 @@ static void enter(struct lang_python *p, uint32_t d)
         on_import(p, n, 1);
     else if (t == p->s.with_item)
         on_with_item(p, n);
+    else if (t == p->s.for_statement || t == p->s.for_in_clause)
+        on_loop_target(p, n);
+    else if (t == p->s.except_clause)
+        on_except(p, n);
     else if (t == p->s.augmented_assignment)
         on_augassign(p, n);
     else if (t == p->s.named_expression)

@@ -243,7 +243,8 @@ PITH_TEST(extract_python_bindings)
         C = PITH__BINDING__KIND__CALL,
         N = PITH__BINDING__KIND__NAME,
         O = PITH__BINDING__KIND__OTHER,
-        D = PITH__BINDING__KIND__DEF
+        D = PITH__BINDING__KIND__DEF,
+        A = PITH__BINDING__KIND__ANNOTATION
     };
     static const struct {
         unsigned scope, line;
@@ -260,7 +261,7 @@ PITH_TEST(extract_python_bindings)
         { 3, 34, "__init__", D, "Decoder.__init__" },
         { 4, 35, "self.strict", N, "strict" },
         { 4, 36, "self.scanner", C, "make_scanner" },
-        { 4, 37, "self.items", N, "list" }, /* annotation when the value is no call */
+        { 4, 37, "self.items", A, "list" }, /* annotation when the value is no call */
         { 4, 38, "self.size", C, "compute" },
         { 3, 40, "raw_decode", D, "Decoder.raw_decode" },
         { 5, 42, "fh", C, "open" }, /* with open(s) as fh */
@@ -272,10 +273,12 @@ PITH_TEST(extract_python_bindings)
         { 10, 58, "middle", D, "outer.middle" },
         { 11, 59, "deepest", D, "outer.middle.deepest" },
         { 1, 66, "total", C, "sum" },
+        { 1, 66, "x", O, "" }, /* generator variable: shadows, value unknown */
         { 1, 67, "a", C, "Decoder" }, /* chained: both targets */
         { 1, 67, "b", C, "Decoder" },
         { 1, 68, "alias", N, "Decoder" },
-        /* (p, q) = 1, 2 is a tuple target: skipped */
+        { 1, 69, "p", O, "" }, /* (p, q) = 1, 2: each name of a tuple target */
+        { 1, 69, "q", O, "" },
         { 1, 70, "n", C, "len" }, /* walrus */
     };
     CHECK_EQ_INT(f->n_bindings, sizeof want / sizeof want[0]);
@@ -287,6 +290,39 @@ PITH_TEST(extract_python_bindings)
         CHECK_EQ_INT(b->kind, want[i].kind);
         CHECK_EQ_STR(b->value, want[i].value);
     }
+    parsed_release(&p);
+}
+
+/* Loop, comprehension, except and destructuring targets shadow outer names (kind OTHER). */
+PITH_TEST(extract_python_pattern_targets)
+{
+    static const char src[] = "def f(xs):\n"
+                              "    for a, (b, *c) in xs:\n"
+                              "        pass\n"
+                              "    try:\n"
+                              "        pass\n"
+                              "    except ValueError as e:\n"
+                              "        e.args\n"
+                              "    ys = [g() for g in xs]\n"
+                              "    with open(x) as (h, i):\n"
+                              "        pass\n"
+                              "    n: int = 3\n";
+    static const char *const want[] = { "a", "b", "c", "e", "ys", "g", "h", "i", "n" };
+    struct parsed p;
+    parse_text(&p, "m", src, sizeof src - 1);
+    size_t got = 0;
+    for (size_t i = 0; i < p.ff.n_bindings; i++) {
+        const Pith__Binding *b = p.ff.bindings[i];
+        if (b->kind == PITH__BINDING__KIND__DEF)
+            continue;
+        if (got < sizeof want / sizeof want[0])
+            CHECK_EQ_STR(b->target, want[got]);
+        CHECK_EQ_INT(b->scope, 2);
+        CHECK_EQ_INT(b->kind, strcmp(b->target, "n") ? PITH__BINDING__KIND__OTHER
+                                                     : PITH__BINDING__KIND__ANNOTATION);
+        got++;
+    }
+    CHECK_EQ_INT(got, sizeof want / sizeof want[0]);
     parsed_release(&p);
 }
 
