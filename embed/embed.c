@@ -216,20 +216,29 @@ int embed_build(struct pith_buf *out, const Pith__Graph *g)
     vs.summary_version = EMBED_SUMMARY_VERSION;
     Pith__VectorRow *rows = pith_xcalloc(nsyms + 1, sizeof *rows);
     Pith__VectorRow **rp = pith_xcalloc(nsyms + 1, sizeof *rp);
-    struct pith_buf *texts = pith_xcalloc(nsyms + 1, sizeof *texts);
+    size_t *text_at = pith_xcalloc(nsyms + 1, sizeof *text_at);
+    /* all summaries in one buffer, each NUL-terminated; rows point in once it stops moving */
+    struct pith_buf texts = PITH_BUF_INIT, one = PITH_BUF_INIT;
+    pith_buf_grow(&texts, nsyms * 128);
     size_t n = 0;
     for (uint32_t id = 1; id <= nsyms; id++) {
         if (!embed_wants(g->symbols[id - 1]->kind))
             continue;
         size_t a = first[id], b = first[id + 1];
-        qsort(by + a, b - a, sizeof *by, cmp_edge_pos);
-        embed_summary(&texts[n], g, id, by + a, b - a);
+        if (b - a > 1)
+            qsort(by + a, b - a, sizeof *by, cmp_edge_pos);
+        pith_buf_clear(&one);
+        embed_summary(&one, g, id, by + a, b - a);
+        text_at[n] = texts.len;
+        pith_buf_put(&texts, one.ptr ? one.ptr : "", one.len);
+        pith_buf_putc(&texts, '\0');
         pith__vector_row__init(&rows[n]);
         rows[n].symbol = id;
-        rows[n].summary = texts[n].ptr ? texts[n].ptr : (char *)"";
         rp[n] = &rows[n];
         n++;
     }
+    for (size_t i = 0; i < n; i++)
+        rows[i].summary = texts.ptr + text_at[i];
     vs.n_rows = n;
     vs.rows = rp;
     size_t len = pith__vector_set__get_packed_size(&vs);
@@ -238,14 +247,26 @@ int embed_build(struct pith_buf *out, const Pith__Graph *g)
     pith__vector_set__pack(&vs, (uint8_t *)out->ptr);
     out->len = len;
     out->ptr[len] = '\0';
-    for (size_t i = 0; i < n; i++)
-        pith_buf_release(&texts[i]);
-    free(texts);
+    pith_buf_release(&texts);
+    pith_buf_release(&one);
+    free(text_at);
     free(rows);
     free(rp);
     free(by);
     free(first);
     return 0;
+}
+
+/* The decoded graph's allocations come from an arena, released at once. */
+static void *arena_pb_alloc(void *data, size_t size)
+{
+    return pith_arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *ptr)
+{
+    (void)data;
+    (void)ptr;
 }
 
 int embed_run(const struct embed_options *opt)
@@ -256,9 +277,11 @@ int embed_run(const struct embed_options *opt)
     struct pith_stage_reader r;
     struct pith_buf packed = PITH_BUF_INIT;
     Pith__Graph *g = NULL;
+    struct pith_arena arena;
     int err = pith_stage_reader_open(&r, opt->graph_path, PITH_STAGE_GRAPH);
     if (err)
         return err;
+    pith_arena_init(&arena);
     const uint8_t *rec;
     size_t len;
     err = pith_stage_reader_next(&r, &rec, &len);
@@ -266,7 +289,8 @@ int embed_run(const struct embed_options *opt)
         err = pith_error_set(PITH_ECORRUPT, "%s holds no graph record", opt->graph_path);
     if (err < 0)
         goto out;
-    g = pith__graph__unpack(NULL, len, rec);
+    ProtobufCAllocator alloc = { arena_pb_alloc, arena_pb_free, &arena };
+    g = pith__graph__unpack(&alloc, len, rec);
     if (!g) {
         err =
             pith_error_set(PITH_ECORRUPT, "%s: the graph record does not decode", opt->graph_path);
@@ -281,8 +305,7 @@ int embed_run(const struct embed_options *opt)
     err = pith_stage_writer_finish(&w, opt->out_path);
     pith_stage_writer_release(&w);
 out:
-    if (g)
-        pith__graph__free_unpacked(g, NULL);
+    pith_arena_release(&arena); /* the decoded graph */
     pith_stage_reader_release(&r);
     pith_buf_release(&packed);
     return err < 0 ? err : 0;
