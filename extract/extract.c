@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #define BINARY_PROBE 8192
@@ -40,7 +41,15 @@ struct pool {
     atomic_size_t next;
     atomic_size_t done;
     pthread_mutex_t lock; /* progress output */
+    double started, shown; /* monotonic seconds: start, last progress line */
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Returns the offset of the first byte that is not part of valid UTF-8, or `len`. Rejects
  * overlong forms, surrogates and code points above U+10FFFF. */
@@ -165,12 +174,19 @@ static void do_file(struct worker *w, size_t idx)
 static void progress(struct pool *pool, size_t done)
 {
     size_t total = pool->files.count;
-    if (!pool->opt->progress || (done % 64 && done != total))
+    if (!pool->opt->progress)
         return;
     pthread_mutex_lock(&pool->lock);
-    fprintf(stderr, "\rpith-extract: %zu/%zu files", done, total);
-    if (done == total)
-        fputc('\n', stderr);
+    double t = now_seconds(), elapsed = t - pool->started;
+    if (done == total || t - pool->shown >= 0.1) {
+        pool->shown = t;
+        double rate = elapsed > 0 ? (double)done / elapsed : 0;
+        double left = rate > 0 ? (double)(total - done) / rate : 0;
+        fprintf(stderr, "\rpith-extract: %zu/%zu files  %.0f files/s  %.1f s left   ", done, total,
+                rate, left);
+        if (done == total)
+            fputc('\n', stderr);
+    }
     pthread_mutex_unlock(&pool->lock);
 }
 
@@ -234,6 +250,7 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
     atomic_init(&pool.next, 0);
     atomic_init(&pool.done, 0);
     pthread_mutex_init(&pool.lock, NULL);
+    pool.started = pool.shown = now_seconds();
 
     int err = walk_repo(&pool.files, opt->repo, ".py");
     if (err < 0)
