@@ -162,7 +162,8 @@ format-check:
 
 check-headers: $(GEN_HDR)
 	@for h in $$(git ls-files 'common/*.h' 'extract/*.h' 'analyze/*.h' 'embed/*.h' 'pack/*.h' 'serve/*.h'); do \
-	  echo "#include \"$$h\"" | $(CC) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -x c -fsyntax-only - || exit 1; done; echo "headers: ok"
+	  printf '#include "%s"\nextern int pith_header_test;\n' "$$h" | \
+	  $(CC) $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -x c -fsyntax-only - || { echo "$$h does not compile alone"; exit 1; }; done; echo "headers: ok"
 
 check-deps:
 	tests/check_deps.sh
