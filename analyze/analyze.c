@@ -2,10 +2,13 @@
  * deterministic text dump of a graph. */
 #include "analyze.h"
 
+#include "common/cpu.h"
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/stagefile.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,33 +110,134 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- decoding the FileFacts records on worker threads -------------------------------------
+ * The main thread walks the stage file (bounds, checksums); workers claim record indices from
+ * a counter, decompress and unpack them into their own arena. Results go to the record's slot,
+ * so the facts array is the same for any --jobs. */
+
+enum { REC_OK, REC_NOT_FACTS, REC_CORRUPT };
+
+struct decode_job {
+    const uint8_t **frames;
+    size_t *frame_lens;
+    size_t *raw_lens;
+    size_t count;
+    Pith__FileFacts **facts; /* [count] */
+    uint8_t *status;         /* [count] REC_* */
+    atomic_size_t next;
+};
+
+struct decoder {
+    struct decode_job *job;
+    struct pith_arena arena; /* the unpacked messages */
+    struct pith_buf raw;
+    ProtobufCAllocator alloc;
+};
+
+static void *decoder_alloc(void *data, size_t size)
+{
+    return pith_arena_alloc(data, size);
+}
+
+static void decoder_free(void *data, void *ptr)
+{
+    (void)data;
+    (void)ptr; /* the arena frees everything at once */
+}
+
+static void *decoder_main(void *arg)
+{
+    struct decoder *d = arg;
+    struct decode_job *job = d->job;
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->count)
+            break;
+        if (pith_stage_decompress(&d->raw, job->frames[i], job->frame_lens[i],
+                                  job->raw_lens[i]) < 0) {
+            job->status[i] = REC_CORRUPT;
+            continue;
+        }
+        job->facts[i] = pith__file_facts__unpack(&d->alloc, d->raw.len,
+                                                 (const uint8_t *)d->raw.ptr);
+        job->status[i] = job->facts[i] ? REC_OK : REC_NOT_FACTS;
+    }
+    return NULL;
+}
+
 int analyze_run(const struct analyze_opts *opts)
 {
     struct pith_stage_reader r;
+    PITH_VEC(const uint8_t *) frames = { 0 };
+    PITH_VEC(size_t) frame_lens = { 0 };
+    PITH_VEC(size_t) raw_lens = { 0 };
     PITH_VEC(Pith__FileFacts *) facts = { 0 };
+    struct decode_job job = { 0 };
+    struct decoder *ds = NULL;
+    size_t nd = 0;
     struct analyze_graph *g = NULL;
-    int bad = 0, err;
+    int bad = 0, err, scan_err = 0;
     double t0 = now_s();
 
     err = pith_stage_reader_open(&r, opts->facts_path, PITH_STAGE_FACTS);
     if (err < 0)
         return err;
     for (;;) {
-        const uint8_t *rec;
-        size_t len;
-        err = pith_stage_reader_next(&r, &rec, &len);
-        if (err < 0)
-            goto out;
-        if (err == 0)
+        const uint8_t *z;
+        size_t zlen, raw;
+        scan_err = pith_stage_reader_next_frame(&r, &z, &zlen, &raw);
+        if (scan_err <= 0)
             break;
-        Pith__FileFacts *ff = pith__file_facts__unpack(NULL, len, rec);
-        if (!ff) {
+        pith_vec_push(&frames, z);
+        pith_vec_push(&frame_lens, zlen);
+        pith_vec_push(&raw_lens, raw);
+    }
+    /* records before a corrupt one are decoded (and reported) as a sequential reader would */
+    job.frames = frames.items;
+    job.frame_lens = frame_lens.items;
+    job.raw_lens = raw_lens.items;
+    job.count = frames.count;
+    job.facts = pith_xcalloc(job.count ? job.count : 1, sizeof *job.facts);
+    job.status = pith_xcalloc(job.count ? job.count : 1, sizeof *job.status);
+    atomic_init(&job.next, 0);
+    int jobs = opts->jobs > 0 ? opts->jobs : pith_cpu_count();
+    if ((size_t)jobs > job.count)
+        jobs = job.count ? (int)job.count : 1;
+    ds = pith_xcalloc((size_t)jobs, sizeof *ds);
+    pthread_t *tids = pith_xcalloc((size_t)jobs, sizeof *tids);
+    for (int i = 0; i < jobs; i++) {
+        ds[i].job = &job;
+        pith_arena_init(&ds[i].arena);
+        pith_buf_init(&ds[i].raw);
+        ds[i].alloc = (ProtobufCAllocator){ decoder_alloc, decoder_free, &ds[i].arena };
+    }
+    nd = (size_t)jobs;
+    int started = 1;
+    for (int i = 1; i < jobs; i++) {
+        if (pthread_create(&tids[i], NULL, decoder_main, &ds[i]) != 0)
+            break; /* fewer threads: same result, only slower */
+        started++;
+    }
+    decoder_main(&ds[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    for (size_t i = 0; i < job.count; i++) {
+        if (job.status[i] == REC_CORRUPT) {
+            err = PITH_CORRUPT("record %llu does not decompress", (unsigned long long)i);
+            goto out;
+        }
+        if (job.status[i] == REC_NOT_FACTS) {
             fprintf(stderr, "pith-analyze: record %zu of %s is not a FileFacts message; skipped\n",
-                    facts.count + (size_t)bad + 1, opts->facts_path);
+                    i + 1, opts->facts_path);
             bad++;
             continue;
         }
-        pith_vec_push(&facts, ff);
+        pith_vec_push(&facts, job.facts[i]);
+    }
+    if (scan_err < 0) {
+        err = scan_err;
+        goto out;
     }
     double t1 = now_s();
     analyze_graph_build(&g, facts.items, facts.count, opts->repo_root);
@@ -155,8 +259,9 @@ int analyze_run(const struct analyze_opts *opts)
         for (size_t i = 0; i < g->graph.n_edges; i++)
             per_kind[g->graph.edges[i]->kind & 15]++;
         fprintf(stderr,
-                "files %zu, symbols %zu, edges %zu; read %.3f s, resolve %.3f s, write %.3f s\n",
-                g->graph.n_files, g->graph.n_symbols, g->graph.n_edges, t1 - t0, t2 - t1,
+                "files %zu, symbols %zu, edges %zu; read %.3f s (%d threads), resolve %.3f s, "
+                "write %.3f s\n",
+                g->graph.n_files, g->graph.n_symbols, g->graph.n_edges, t1 - t0, started, t2 - t1,
                 now_s() - t2);
         for (int k = 1; k < 11; k++) {
             if (per_kind[k])
@@ -166,8 +271,16 @@ int analyze_run(const struct analyze_opts *opts)
     err = bad ? 1 : 0;
 out:
     analyze_graph_free(g);
-    for (size_t i = 0; i < facts.count; i++)
-        pith__file_facts__free_unpacked(facts.items[i], NULL);
+    for (size_t i = 0; i < nd; i++) {
+        pith_arena_release(&ds[i].arena);
+        pith_buf_release(&ds[i].raw);
+    }
+    free(ds);
+    free(job.facts);
+    free(job.status);
+    pith_vec_release(&frames);
+    pith_vec_release(&frame_lens);
+    pith_vec_release(&raw_lens);
     pith_vec_release(&facts);
     pith_stage_reader_release(&r);
     return err;

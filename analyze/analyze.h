@@ -42,6 +42,7 @@ struct analyze_opts {
     const char *out_path;
     const char *repo_root; /* NULL: none recorded */
     int stats;             /* print counts per edge kind and timing to stderr */
+    int jobs;              /* decoding threads; 0: the CPUs available to the process */
 };
 
 /* Reads the facts stage file, resolves and writes the graph stage file atomically.

@@ -9,7 +9,7 @@
 
 static void usage(FILE *to)
 {
-    fputs("usage: pith-analyze FACTS_FILE -o GRAPH_FILE [--repo-root PATH] [--stats]\n"
+    fputs("usage: pith-analyze FACTS_FILE -o GRAPH_FILE [--repo-root PATH] [--jobs N] [--stats]\n"
           "       pith-analyze --dump GRAPH_FILE\n"
           "\n"
           "Resolves the Python call graph of the FileFacts in FACTS_FILE (made by pith-extract)\n"
@@ -19,6 +19,8 @@ static void usage(FILE *to)
           "\n"
           "  -o GRAPH_FILE      output stage file\n"
           "  --repo-root PATH   absolute repository path recorded in the graph\n"
+          "  -j, --jobs N       threads (default: CPUs available to the process); the output\n"
+          "                     is the same for any N\n"
           "  --stats            print timing and edge counts per kind to stderr\n"
           "  --dump GRAPH_FILE  print the deterministic text view of a graph to stdout\n"
           "  -h, --help         this text\n"
@@ -43,6 +45,15 @@ int main(int argc, char **argv)
             o.repo_root = argv[++i];
         } else if (!strcmp(a, "--dump") && i + 1 < argc) {
             dump = argv[++i];
+        } else if ((!strcmp(a, "-j") || !strcmp(a, "--jobs")) && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || end == argv[i + 1] || v < 1 || v > 4096) {
+                fprintf(stderr, "pith-analyze: --jobs needs a number from 1 to 4096\n");
+                return PITH_EXIT_USAGE;
+            }
+            o.jobs = (int)v;
+            i++;
         } else if (!strcmp(a, "--stats")) {
             o.stats = 1;
         } else if (a[0] == '-' || o.facts_path) {

@@ -149,6 +149,50 @@ int pith_stage_reader_next(struct pith_stage_reader *r, const uint8_t **out, siz
     return 1;
 }
 
+int pith_stage_reader_next_frame(struct pith_stage_reader *r,
+                                 const uint8_t **frame,
+                                 size_t *frame_len,
+                                 size_t *raw_len)
+{
+    const unsigned char *d = r->map.data;
+    size_t end = r->map.len - 16;
+    if (r->pos == end) {
+        if (r->next_index != r->count)
+            return PITH_CORRUPT("stage file holds %llu records, trailer says %llu",
+                                (unsigned long long)r->next_index, (unsigned long long)r->count);
+        return 0;
+    }
+    if (end - r->pos < 16)
+        return PITH_CORRUPT("record header overruns stage file");
+    uint32_t zlen = rd32(d + r->pos), raw = rd32(d + r->pos + 4);
+    uint64_t sum = rd64(d + r->pos + 8);
+    if (zlen > end - r->pos - 16 || raw > MAX_RECORD)
+        return PITH_CORRUPT("record %llu overruns stage file", (unsigned long long)r->next_index);
+    const unsigned char *z = d + r->pos + 16;
+    if (pith_hash64(z, zlen) != sum)
+        return PITH_CORRUPT("record %llu checksum mismatch", (unsigned long long)r->next_index);
+    r->pos += 16 + zlen;
+    r->next_index++;
+    *frame = (const uint8_t *)z;
+    *frame_len = zlen;
+    *raw_len = raw;
+    return 1;
+}
+
+int pith_stage_decompress(struct pith_buf *out,
+                          const uint8_t *frame,
+                          size_t frame_len,
+                          size_t raw_len)
+{
+    pith_buf_clear(out);
+    pith_buf_grow(out, raw_len);
+    size_t got = ZSTD_decompress(out->ptr, raw_len + 1, frame, frame_len);
+    if (ZSTD_isError(got) || got != raw_len)
+        return PITH_ECORRUPT;
+    out->len = raw_len;
+    return 0;
+}
+
 void pith_stage_reader_release(struct pith_stage_reader *r)
 {
     pith_map_release(&r->map);

@@ -52,4 +52,21 @@ int pith_stage_reader_open(struct pith_stage_reader *r, const char *path, uint32
 int pith_stage_reader_next(struct pith_stage_reader *r, const uint8_t **out, size_t *len);
 void pith_stage_reader_release(struct pith_stage_reader *r);
 
+/* Steps over the next record without decompressing it: checks its bounds and checksum, sets
+ * *frame and *frame_len to its zstd frame (inside the mapping: valid until release) and
+ * *raw_len to its decompressed size. With pith_stage_decompress it lets worker threads
+ * decompress records in parallel. Returns 1 with a record, 0 at the end, or PITH_ECORRUPT. */
+int pith_stage_reader_next_frame(struct pith_stage_reader *r,
+                                 const uint8_t **frame,
+                                 size_t *frame_len,
+                                 size_t *raw_len);
+
+/* Decompresses a frame from pith_stage_reader_next_frame into `out` (cleared first; it holds
+ * exactly `raw_len` bytes after success). Thread-safe; sets no error message. Returns 0, or
+ * PITH_ECORRUPT when the frame does not decompress to `raw_len` bytes. */
+int pith_stage_decompress(struct pith_buf *out,
+                          const uint8_t *frame,
+                          size_t frame_len,
+                          size_t raw_len);
+
 #endif
