@@ -165,6 +165,137 @@ static void *decoder_main(void *arg)
     return NULL;
 }
 
+/* ---- packing the graph -------------------------------------------------------------------
+ * pith__graph__pack computes every element's size twice (once for Graph's size, once for each
+ * length prefix) on one thread. The Graph is a list of length-delimited elements, so this packs
+ * it in two parallel passes over element chunks: sizes, then (after a prefix sum) each element
+ * at its offset. The bytes are those of pith__graph__pack. */
+
+#define PACK_CHUNK 512
+
+struct pack_job {
+    const Pith__Graph *g;
+    size_t n;      /* files + symbols + edges */
+    size_t *sizes; /* packed size of element i */
+    size_t *offs;  /* offset of element i's tag in out */
+    uint8_t *out;
+    int phase;     /* 0: sizes, 1: pack */
+    atomic_size_t next;
+};
+
+static size_t varint_put(uint8_t *p, size_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t varint_len(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void pack_element(struct pack_job *job, size_t i)
+{
+    const Pith__Graph *g = job->g;
+    const ProtobufCMessage *m;
+    uint8_t tag;
+    if (i < g->n_files) {
+        m = &g->files[i]->base;
+        tag = (2 << 3) | 2;
+    } else if (i - g->n_files < g->n_symbols) {
+        m = &g->symbols[i - g->n_files]->base;
+        tag = (3 << 3) | 2;
+    } else {
+        m = &g->edges[i - g->n_files - g->n_symbols]->base;
+        tag = (4 << 3) | 2;
+    }
+    if (job->phase == 0) {
+        job->sizes[i] = protobuf_c_message_get_packed_size(m);
+        return;
+    }
+    uint8_t *p = job->out + job->offs[i];
+    *p++ = tag;
+    p += varint_put(p, job->sizes[i]);
+    size_t got = protobuf_c_message_pack(m, p);
+    if (got != job->sizes[i])
+        PITH_BUG("graph element packed to a different size than computed");
+}
+
+static void *pack_main(void *arg)
+{
+    struct pack_job *job = arg;
+    for (;;) {
+        size_t start = atomic_fetch_add(&job->next, PACK_CHUNK);
+        if (start >= job->n)
+            break;
+        size_t end = job->n - start < PACK_CHUNK ? job->n : start + PACK_CHUNK;
+        for (size_t i = start; i < end; i++)
+            pack_element(job, i);
+    }
+    return NULL;
+}
+
+static void pack_run(struct pack_job *job, int jobs)
+{
+    pthread_t tids[64];
+    int started = 1;
+    atomic_store(&job->next, 0);
+    for (int i = 1; i < jobs && i < 64; i++) {
+        if (pthread_create(&tids[i], NULL, pack_main, job) != 0)
+            break;
+        started++;
+    }
+    pack_main(job);
+    for (int i = 1; i < started; i++)
+        pthread_join(tids[i], NULL);
+}
+
+void analyze_graph_pack(struct pith_buf *out, const Pith__Graph *g, int jobs)
+{
+    struct pack_job job = { .g = g };
+    job.n = g->n_files + g->n_symbols + g->n_edges;
+    job.sizes = pith_xmalloc((job.n ? job.n : 1) * sizeof *job.sizes);
+    job.offs = pith_xmalloc((job.n ? job.n : 1) * sizeof *job.offs);
+    if (jobs < 1)
+        jobs = 1;
+    if ((size_t)jobs > job.n / PACK_CHUNK + 1)
+        jobs = (int)(job.n / PACK_CHUNK + 1);
+    job.phase = 0;
+    pack_run(&job, jobs);
+
+    size_t root_len = g->repo_root ? strlen(g->repo_root) : 0;
+    size_t total = root_len ? 1 + varint_len(root_len) + root_len : 0;
+    for (size_t i = 0; i < job.n; i++) {
+        job.offs[i] = total;
+        total += 1 + varint_len(job.sizes[i]) + job.sizes[i];
+    }
+    pith_buf_clear(out);
+    pith_buf_grow(out, total);
+    job.out = (uint8_t *)out->ptr;
+    if (root_len) {
+        size_t k = 0;
+        job.out[k++] = (1 << 3) | 2;
+        k += varint_put(job.out + k, root_len);
+        memcpy(job.out + k, g->repo_root, root_len);
+    }
+    job.phase = 1;
+    pack_run(&job, jobs);
+    out->len = total;
+    out->ptr[total] = '\0';
+    free(job.sizes);
+    free(job.offs);
+}
+
 int analyze_run(const struct analyze_opts *opts)
 {
     struct pith_stage_reader r;
@@ -200,7 +331,8 @@ int analyze_run(const struct analyze_opts *opts)
     job.facts = pith_xcalloc(job.count ? job.count : 1, sizeof *job.facts);
     job.status = pith_xcalloc(job.count ? job.count : 1, sizeof *job.status);
     atomic_init(&job.next, 0);
-    int jobs = opts->jobs > 0 ? opts->jobs : pith_cpu_count();
+    int threads = opts->jobs > 0 ? opts->jobs : pith_cpu_count();
+    int jobs = threads;
     if ((size_t)jobs > job.count)
         jobs = job.count ? (int)job.count : 1;
     ds = pith_xcalloc((size_t)jobs, sizeof *ds);
@@ -243,13 +375,12 @@ int analyze_run(const struct analyze_opts *opts)
     analyze_graph_build(&g, facts.items, facts.count, opts->repo_root);
     double t2 = now_s();
 
-    size_t len = pith__graph__get_packed_size(&g->graph);
-    uint8_t *buf = pith_xmalloc(len ? len : 1);
-    pith__graph__pack(&g->graph, buf);
+    struct pith_buf packed = PITH_BUF_INIT;
+    analyze_graph_pack(&packed, &g->graph, threads);
     struct pith_stage_writer w;
     pith_stage_writer_init(&w, PITH_STAGE_GRAPH);
-    pith_stage_writer_add(&w, buf, len);
-    free(buf);
+    pith_stage_writer_add(&w, packed.ptr, packed.len);
+    pith_buf_release(&packed);
     err = pith_stage_writer_finish(&w, opts->out_path);
     pith_stage_writer_release(&w);
     if (err < 0)

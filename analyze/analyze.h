@@ -27,6 +27,10 @@ void analyze_graph_build(struct analyze_graph **out,
                          const char *repo_root);
 void analyze_graph_free(struct analyze_graph *g);
 
+/* Serializes `g` into `out` (cleared first): the same bytes as pith__graph__pack, with the
+ * elements sized and packed on `jobs` threads (< 1: one). */
+void analyze_graph_pack(struct pith_buf *out, const Pith__Graph *g, int jobs);
+
 /* The lower-case name of an edge kind ("method"), "?" when unknown. */
 const char *analyze_edge_kind_name(int kind);
 

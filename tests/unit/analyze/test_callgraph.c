@@ -455,3 +455,47 @@ PITH_TEST(analyze_type_of_self_star_guess_self_reference_and_defaults)
                 "m.py:f -> m.py:helper direct 700 L8\n");
     pith_arena_release(&A);
 }
+
+/* analyze_graph_pack must give pith__graph__pack's bytes for any thread count, also when the
+ * elements span several chunks and with or without a repo root. */
+PITH_TEST(analyze_graph_pack_matches_protobuf_c)
+{
+    pith_arena_init(&A);
+    enum { NFILES = 300 };
+    struct fb *files[NFILES];
+    Pith__FileFacts *ff[NFILES];
+    for (int i = 0; i < NFILES; i++) {
+        char path[32], mod[32], callee[48];
+        snprintf(path, sizeof path, "p/m%03d.py", i);
+        snprintf(mod, sizeof mod, "p.m%03d", i);
+        files[i] = fb_new(path, mod, 0);
+        uint32_t c = fb_def(files[i], CLASS, "C", 1, NULL, i ? "object" : NULL, NULL);
+        uint32_t f = fb_def(files[i], FUNC, "f", 1, "x:int,*args", NULL, "staticmethod");
+        (void)c;
+        snprintf(callee, sizeof callee, "p.m%03d.f", (i + 1) % NFILES);
+        fb_import(files[i], 1, "p", 0, NULL, NULL);
+        fb_call(files[i], f, callee, 3);
+        fb_call(files[i], f, "C", 4);
+        ff[i] = fb_done(files[i]);
+    }
+    for (int root = 0; root < 2; root++) {
+        struct analyze_graph *g;
+        analyze_graph_build(&g, ff, NFILES, root ? "/some/repo" : NULL);
+        CHECK(g->graph.n_files + g->graph.n_symbols + g->graph.n_edges > 3 * 512);
+        size_t len = pith__graph__get_packed_size(&g->graph);
+        uint8_t *want = pith_xmalloc(len);
+        CHECK_EQ_INT(pith__graph__pack(&g->graph, want), len);
+        for (int jobs = 0; jobs <= 4; jobs++) {
+            struct pith_buf got = PITH_BUF_INIT;
+            analyze_graph_pack(&got, &g->graph, jobs);
+            CHECK_EQ_INT(got.len, len);
+            CHECK(got.len == len && memcmp(got.ptr, want, len) == 0);
+            pith_buf_release(&got);
+        }
+        free(want);
+        analyze_graph_free(g);
+    }
+    for (int i = 0; i < NFILES; i++)
+        fb_release(files[i]);
+    pith_arena_release(&A);
+}
