@@ -153,13 +153,13 @@ static void *decoder_main(void *arg)
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->count)
             break;
-        if (pith_stage_decompress(&d->raw, job->frames[i], job->frame_lens[i],
-                                  job->raw_lens[i]) < 0) {
+        if (pith_stage_decompress(&d->raw, job->frames[i], job->frame_lens[i], job->raw_lens[i]) <
+            0) {
             job->status[i] = REC_CORRUPT;
             continue;
         }
-        job->facts[i] = pith__file_facts__unpack(&d->alloc, d->raw.len,
-                                                 (const uint8_t *)d->raw.ptr);
+        job->facts[i] =
+            pith__file_facts__unpack(&d->alloc, d->raw.len, (const uint8_t *)d->raw.ptr);
         job->status[i] = job->facts[i] ? REC_OK : REC_NOT_FACTS;
     }
     return NULL;
@@ -179,7 +179,7 @@ struct pack_job {
     size_t *sizes; /* packed size of element i */
     size_t *offs;  /* offset of element i's tag in out */
     uint8_t *out;
-    int phase;     /* 0: sizes, 1: pack */
+    int phase; /* 0: sizes, 1: pack */
     atomic_size_t next;
 };
 

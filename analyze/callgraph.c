@@ -468,6 +468,22 @@ static uint32_t scope_parent(const struct cg *cg, uint32_t scope)
 
 /* ---- value sets --------------------------------------------------------------------------- */
 
+/* Empties `vs` (the values past count are never read, so they are left as they are). */
+static void vs_init(struct vset *vs)
+{
+    vs->count = 0;
+    vs->overflow = 0;
+    vs->why = NULL;
+}
+
+static void vs_copy(struct vset *dst, const struct vset *src)
+{
+    dst->count = src->count;
+    dst->overflow = src->overflow;
+    dst->why = src->why;
+    memcpy(dst->v, src->v, src->count * sizeof *src->v);
+}
+
 static void vs_add(struct vset *vs, const struct val *v)
 {
     for (uint32_t i = 0; i < vs->count; i++) {
@@ -585,7 +601,8 @@ eval_annotation(struct cg *cg, struct vset *out, uint32_t scope, const char *ann
             return;
         }
     }
-    struct vset t = { 0 };
+    struct vset t;
+    vs_init(&t);
     eval_expr(cg, &t, scope, p);
     for (uint32_t i = 0; i < t.count; i++) {
         struct val v = t.v[i];
@@ -618,7 +635,8 @@ static void call_result(struct cg *cg, struct vset *out, const struct vset *in, 
         case V_FUNC: {
             const Pith__Symbol *s = cg->syms[v.id].s;
             if (s->returns && s->returns[0]) {
-                struct vset t = { 0 };
+                struct vset t;
+                vs_init(&t);
                 uint32_t def_scope = scope_parent(cg, v.id);
                 eval_annotation(cg, &t, def_scope, s->returns, "the return value");
                 for (uint32_t k = 0; k < t.count; k++) {
@@ -709,12 +727,13 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
             break;
         }
         for (uint32_t i = 0; i < mr.count; i++) {
-            struct vset t = { 0 };
+            struct vset t;
+            vs_init(&t);
             uint32_t f = mr.files[i];
             /* getattr(m, x), else the submodule m.x ("from . import x" in m itself binds the
              * submodule: the lookup meets this very binding) */
             if (!ns_lookup_module(cg, &t, f, e.s2, strlen(e.s2)) || vs_known(&t) == 0) {
-                memset(&t, 0, sizeof t);
+                vs_init(&t);
                 /* a submodule? */
                 const char *sub = astrcat3(cg, cg->files[f].ff->module, ".", e.s2, strlen(e.s2));
                 struct modres sm;
@@ -741,7 +760,8 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
         break;
     }
     case E_CALL: {
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         eval_expr(cg, &t, e.scope, e.s);
         call_result(cg, out, &t, e.s);
         break;
@@ -772,7 +792,8 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
         if ((!p->annotation || !p->annotation[0]) && p->default_value && p->default_value[0] &&
             strcmp(p->default_value, "None") != 0 && ident_len(p->default_value) > 0) {
             /* def f(x, _w=WHITESPACE.match): the default, unless a caller passes another */
-            struct vset t = { 0 };
+            struct vset t;
+            vs_init(&t);
             eval_expr(cg, &t, scope_parent(cg, e.a), p->default_value);
             for (uint32_t k = 0; k < t.count; k++) {
                 struct val v = t.v[k];
@@ -817,7 +838,8 @@ static void eval_entry(struct cg *cg, struct vset *out, uint32_t idx)
     }
     cg->budget--;
     uint32_t cuts = cg->cuts;
-    struct vset t = { 0 };
+    struct vset t;
+    vs_init(&t);
     e->busy = 1;
     cg->depth++;
     eval_entry_raw(cg, &t, idx);
@@ -904,7 +926,8 @@ lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
             uint32_t f = mr.files[m];
             if (!cg->files[f].ok || !star_exports(cg, f, name, len))
                 continue;
-            struct vset t = { 0 };
+            struct vset t;
+            vs_init(&t);
             e->busy = 1;
             cg->depth++;
             int hit = cg->depth < MAX_DEPTH && ns_lookup_module(cg, &t, f, name, len);
@@ -1039,7 +1062,8 @@ static void class_attr(struct cg *cg,
         uint32_t head = map_get(cg, &cg->ns, mro[i], attr, len);
         if (!head)
             continue;
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         eval_list(cg, &t, head, mro[i], attr, len);
         for (uint32_t k = 0; k < t.count; k++) {
             struct val v = t.v[k];
@@ -1066,7 +1090,8 @@ static void class_attr(struct cg *cg,
         uint32_t head = map_get(cg, &cg->attrs, mro[i], attr, len);
         if (!head)
             continue;
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         for (uint32_t e = head; e; e = cg->ents.items[e].next, sites++)
             eval_entry(cg, &t, e);
         for (uint32_t k = 0; k < t.count; k++) {
@@ -1123,7 +1148,8 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
     switch ((enum vkind)v->kind) {
     case V_MODULE: {
         uint32_t f = v->id;
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         if (!ns_lookup_module(cg, &t, f, attr, len)) {
             const char *sub = astrcat3(cg, cg->files[f].ff->module, ".", attr, len);
             uint32_t sf;
@@ -1180,7 +1206,8 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
         class_attr(cg, out, v, v->id, attr, len, 0);
         break;
     case V_SUPER: {
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         class_attr(cg, &t, v, v->id, attr, len, 1);
         for (uint32_t k = 0; k < t.count; k++) {
             if (t.v[k].kind == V_FUNC)
@@ -1192,10 +1219,13 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
     case V_FUNC: {
         const Pith__Symbol *s = cg->syms[v->id].s;
         if (is_property(s)) {
-            struct vset r = { 0 }, in = { 0 };
+            struct vset r, in;
+            vs_init(&r);
+            vs_init(&in);
             vs_add(&in, v);
             call_result(cg, &r, &in, s->name);
-            struct vset t = { 0 };
+            struct vset t;
+            vs_init(&t);
             getattr_set(cg, &t, &r, attr, len);
             vs_merge(out, &t);
             break;
@@ -1233,7 +1263,8 @@ eval_super(struct cg *cg, struct vset *out, uint32_t scope, const char *args, si
         while (n && args[n - 1] == ' ')
             n--;
         char *first = pith_arena_strndup(&cg->arena, args, n);
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         eval_expr(cg, &t, scope, first);
         if (t.count == 1 && t.v[0].kind == V_CLASS)
             cls = t.v[0].id;
@@ -1250,7 +1281,8 @@ eval_super(struct cg *cg, struct vset *out, uint32_t scope, const char *args, si
 static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const char *text)
 {
     const char *p = text;
-    struct vset cur = { 0 };
+    struct vset cur;
+    vs_init(&cur);
     while (*p == ' ')
         p++;
     size_t n = ident_len(p);
@@ -1287,7 +1319,8 @@ static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const cha
     } else if (n == 4 && !memcmp(p, "type", 4) && p[4] == '(') {
         /* type(x) is x's class when `type` is the builtin */
         const char *end = skip_group(p + 4);
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         lookup_name(cg, &t, scope, "type", 4);
         if (!end || t.count != 1 || t.v[0].kind != V_EXTERNAL ||
             strcmp(t.v[0].name, "builtins.type") != 0 ||
@@ -1295,7 +1328,8 @@ static void eval_expr(struct cg *cg, struct vset *out, uint32_t scope, const cha
             vs_unknown(out, "type(...) of an unknown value");
             return;
         }
-        struct vset arg = { 0 };
+        struct vset arg;
+        vs_init(&arg);
         eval_expr(cg, &arg, scope,
                   pith_arena_strndup(&cg->arena, p + 5, (size_t)(end - 1 - (p + 5))));
         for (uint32_t i = 0; i < arg.count; i++) {
@@ -1321,9 +1355,10 @@ attrs:
             p++;
         } else if (*p == '(') {
             const char *end = skip_group(p);
-            struct vset r = { 0 };
+            struct vset r;
+            vs_init(&r);
             call_result(cg, &r, &cur, pith_arena_strndup(&cg->arena, text, (size_t)(p - text)));
-            cur = r;
+            vs_copy(&cur, &r);
             if (!end) {
                 vs_unknown(out, "unbalanced expression");
                 return;
@@ -1338,9 +1373,10 @@ attrs:
                 vs_unknown(out, "attribute expected");
                 return;
             }
-            struct vset r = { 0 };
+            struct vset r;
+            vs_init(&r);
             getattr_set(cg, &r, &cur, p, an);
-            cur = r;
+            vs_copy(&cur, &r);
             p += an;
         } else if (*p == '[') {
             vs_unknown(out, "value of a subscript has unknown type");
@@ -1375,7 +1411,8 @@ static void class_bases(struct cg *cg, uint32_t gid)
             bl = sizeof buf - 1;
         memcpy(buf, b, bl);
         buf[bl] = '\0';
-        struct vset t = { 0 };
+        struct vset t;
+        vs_init(&t);
         eval_expr(cg, &t, scope, buf);
         if (t.count == 1 && t.v[0].kind == V_CLASS && t.v[0].id != gid) {
             c = &cg->syms[gid];
@@ -1735,7 +1772,8 @@ static void add_target(struct target *ts, uint32_t *n, const struct target *t)
 static void
 resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__CallSite *cs)
 {
-    struct vset vs = { 0 };
+    struct vset vs;
+    vs_init(&vs);
     const char *text = cs->callee ? cs->callee : "";
     cg->depth = 0;
     cg->budget = 20000;
@@ -1759,7 +1797,8 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
             break;
         }
         case V_CLASS: {
-            struct vset init = { 0 };
+            struct vset init;
+            vs_init(&init);
             uint32_t n = 0;
             uint32_t *mro = class_mro(cg, v->id, &n);
             t.kind = PITH__EDGE_KIND__EDGE_CONSTRUCTOR;
@@ -1782,7 +1821,8 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
             add_target(ts, &nt, &t);
             break;
         case V_INSTANCE: {
-            struct vset c = { 0 };
+            struct vset c;
+            vs_init(&c);
             struct val r = *v;
             class_attr(cg, &c, &r, v->id, "__call__", 8, 0);
             if (c.count == 1 && c.v[0].kind == V_FUNC) {
