@@ -43,7 +43,7 @@ void pith_stage_compress(struct pith_buf *out, const void *msg, size_t len)
     size_t start = out->len;
     pith_buf_grow(out, 16 + bound);
     out->len += 16;
-    size_t z = ZSTD_compress(out->ptr + out->len, bound, msg, len, 3);
+    size_t z = ZSTD_compress(out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
     if (ZSTD_isError(z))
         PITH_BUG("zstd compression failed");
     unsigned char *h = (unsigned char *)out->ptr + start;

@@ -14,6 +14,8 @@
 #define PITH_STAGE_GRAPH   0x48505247u /* "GRPH" */
 #define PITH_STAGE_VECTORS 0x54434556u /* "VECT" */
 #define PITH_STAGE_VERSION 1u
+/* Stage files are transient (written once, read once by the next stage): favour speed. */
+#define PITH_STAGE_ZSTD_LEVEL 1
 
 struct pith_stage_writer {
     struct pith_buf out;
