@@ -117,38 +117,6 @@ fail:
     return err;
 }
 
-int pith_stage_reader_next(struct pith_stage_reader *r, const uint8_t **out, size_t *len)
-{
-    const unsigned char *d = r->map.data;
-    size_t end = r->map.len - 16;
-    if (r->pos == end) {
-        if (r->next_index != r->count)
-            return PITH_CORRUPT("stage file holds %llu records, trailer says %llu",
-                                (unsigned long long)r->next_index, (unsigned long long)r->count);
-        return 0;
-    }
-    if (end - r->pos < 16)
-        return PITH_CORRUPT("record header overruns stage file");
-    uint32_t zlen = rd32(d + r->pos), raw = rd32(d + r->pos + 4);
-    uint64_t sum = rd64(d + r->pos + 8);
-    if (zlen > end - r->pos - 16 || raw > MAX_RECORD)
-        return PITH_CORRUPT("record %llu overruns stage file", (unsigned long long)r->next_index);
-    const unsigned char *z = d + r->pos + 16;
-    if (pith_hash64(z, zlen) != sum)
-        return PITH_CORRUPT("record %llu checksum mismatch", (unsigned long long)r->next_index);
-    pith_buf_clear(&r->rec);
-    pith_buf_grow(&r->rec, raw);
-    size_t got = ZSTD_decompress(r->rec.ptr, raw + 1, z, zlen);
-    if (ZSTD_isError(got) || got != raw)
-        return PITH_CORRUPT("record %llu does not decompress", (unsigned long long)r->next_index);
-    r->rec.len = raw;
-    r->pos += 16 + zlen;
-    r->next_index++;
-    *out = (const uint8_t *)r->rec.ptr;
-    *len = raw;
-    return 1;
-}
-
 int pith_stage_reader_next_frame(struct pith_stage_reader *r,
                                  const uint8_t **frame,
                                  size_t *frame_len,
@@ -191,6 +159,21 @@ int pith_stage_decompress(struct pith_buf *out,
         return PITH_ECORRUPT;
     out->len = raw_len;
     return 0;
+}
+
+int pith_stage_reader_next(struct pith_stage_reader *r, const uint8_t **out, size_t *len)
+{
+    const uint8_t *frame;
+    size_t frame_len, raw;
+    int rc = pith_stage_reader_next_frame(r, &frame, &frame_len, &raw);
+    if (rc <= 0)
+        return rc;
+    if (pith_stage_decompress(&r->rec, frame, frame_len, raw) != 0)
+        return PITH_CORRUPT("record %llu does not decompress",
+                            (unsigned long long)(r->next_index - 1));
+    *out = (const uint8_t *)r->rec.ptr;
+    *len = raw;
+    return 1;
 }
 
 void pith_stage_reader_release(struct pith_stage_reader *r)
