@@ -8,6 +8,7 @@
 #include "extract.h"
 
 #include "common/buf.h"
+#include "common/cpu.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/hashmap.h"
@@ -258,7 +259,7 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
     size_t n = pool.files.count;
     pool.slots = pith_xcalloc(n ? n : 1, sizeof *pool.slots);
 
-    int jobs = opt->jobs > 0 ? opt->jobs : extract_cpu_count();
+    int jobs = opt->jobs > 0 ? opt->jobs : pith_cpu_count();
     if ((size_t)jobs > n)
         jobs = n ? (int)n : 1;
     struct worker *ws = pith_xcalloc((size_t)jobs, sizeof *ws);

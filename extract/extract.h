@@ -38,7 +38,4 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt);
  * Returns 0, PITH_ENOTFOUND, PITH_EIO or PITH_ECORRUPT; sets pith_error_last(). */
 int extract_dump(FILE *out, const char *path);
 
-/* CPUs this process may use: the affinity mask, capped by cgroup v2 cpu.max. At least 1. */
-int extract_cpu_count(void);
-
 #endif
