@@ -6,6 +6,7 @@
  *
  * A slot depends only on its file, so the output is the same for any --jobs. */
 #include "extract.h"
+#include "extract_int.h"
 
 #include "common/buf.h"
 #include "common/cpu.h"
@@ -23,8 +24,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <zstd.h>
 
 #define BINARY_PROBE 8192
 
@@ -41,7 +43,7 @@ struct pool {
     struct slot *slots;
     atomic_size_t next;
     atomic_size_t done;
-    pthread_mutex_t lock; /* progress output */
+    pthread_mutex_t lock;  /* progress output */
     double started, shown; /* monotonic seconds: start, last progress line */
 };
 
@@ -103,9 +105,31 @@ static size_t utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
+void extract_compress_record(struct pith_buf *out, ZSTD_CCtx *zc, const void *msg, size_t len)
+{
+    size_t bound = ZSTD_compressBound(len);
+    size_t start = out->len;
+    pith_buf_grow(out, 16 + bound);
+    out->len += 16;
+    size_t z = ZSTD_compressCCtx(zc, out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
+    if (ZSTD_isError(z))
+        PITH_BUG("zstd compression failed");
+    unsigned char *h = (unsigned char *)out->ptr + start;
+    uint64_t sum = pith_hash64(out->ptr + out->len, z);
+    for (int i = 0; i < 4; i++) {
+        h[i] = (unsigned char)(z >> (8 * i));
+        h[4 + i] = (unsigned char)(len >> (8 * i));
+    }
+    for (int i = 0; i < 8; i++)
+        h[8 + i] = (unsigned char)(sum >> (8 * i));
+    out->len += z;
+    out->ptr[out->len] = '\0';
+}
+
 struct worker {
     struct pool *pool;
     struct lang_python *lp;
+    ZSTD_CCtx *zc; /* reused for every record of this worker */
     struct pith_arena arena;
     struct pith_buf data, packed, full;
 };
@@ -165,7 +189,7 @@ static void do_file(struct worker *w, size_t idx)
     pith_buf_grow(&w->packed, n);
     w->packed.len = pith__file_facts__pack(&ff, (uint8_t *)w->packed.ptr);
     pith_buf_init(&slot->rec);
-    pith_stage_compress(&slot->rec, w->packed.ptr, w->packed.len);
+    extract_compress_record(&slot->rec, w->zc, w->packed.ptr, w->packed.len);
     slot->status = (int)ff.status;
     slot->size = (size_t)ff.size;
     slot->reason = ff.status ? pith_xstrdup(ff.skip_reason) : NULL;
@@ -210,12 +234,16 @@ static void worker_init(struct worker *w, struct pool *pool)
     memset(w, 0, sizeof *w);
     w->pool = pool;
     w->lp = lang_python_new();
+    w->zc = ZSTD_createCCtx();
+    if (!w->zc)
+        PITH_BUG("out of memory for a zstd context");
     pith_arena_init(&w->arena);
 }
 
 static void worker_release(struct worker *w)
 {
     lang_python_free(w->lp);
+    ZSTD_freeCCtx(w->zc);
     pith_arena_release(&w->arena);
     pith_buf_release(&w->data);
     pith_buf_release(&w->packed);
