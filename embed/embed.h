@@ -25,6 +25,10 @@ int embed_wants(Pith__SymbolKind kind);
  * symbol out of range). */
 int embed_build(struct pith_buf *out, const Pith__Graph *g);
 
+/* embed_build on `jobs` threads (the caller's included; 0: pith_cpu_count()). The output does
+ * not depend on `jobs`. Also returns PITH_ETOOBIG (over 2^32 - 1 symbols). */
+int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs);
+
 struct embed_options {
     const char *graph_path;
     const char *out_path;
