@@ -1,8 +1,10 @@
 /* pith-pack, building: graph (+ vectors) -> the sections of one shard and the MANIFEST, all in
  * memory (see pack.h; byte layout in common/artifact.h and docs/FORMAT.md). */
 #include "pack.h"
+#include "pack_int.h"
 
 #include "common/artifact.h"
+#include "common/cpu.h"
 #include "common/err.h"
 #include "common/hashmap.h"
 #include "common/lex.h"
@@ -12,9 +14,10 @@
 #include "schemas/record.pb-c.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -734,8 +737,8 @@ static void *pool_work(void *arg)
 
 static unsigned default_jobs(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
+    int n = pith_cpu_count();
+    return n > 64 ? 64u : (unsigned)n;
 }
 
 /* ---- assembly --------------------------------------------------------------------------- */
@@ -753,42 +756,83 @@ static void fourcc_name(char out[5], uint32_t id)
     out[4] = '\0';
 }
 
-static void
-assemble(struct pith_buf *shard, struct pith_disk_section *table, const struct pith_buf *secs)
+static const unsigned char zeros[8];
+
+/* Fills the section table, the header and the checksums of `sh` from its sections. The trailer
+ * and the whole-shard checksum come from one streaming XXH3 pass over the bytes as they will
+ * lie in the file (equal to pith_hash64 over the assembled shard). */
+static void seal(struct pack_shard *sh, uint64_t *shard_checksum)
 {
     size_t off = sizeof(struct pith_disk_header) + SEC_COUNT * sizeof(struct pith_disk_section);
     for (int i = 0; i < SEC_COUNT; i++) {
         off = (off + 7) & ~(size_t)7;
-        memset(&table[i], 0, sizeof table[i]);
-        table[i].id = section_ids[i];
-        table[i].offset = off;
-        table[i].len = secs[i].len;
-        table[i].checksum = pith_hash64(secs[i].ptr ? secs[i].ptr : "", secs[i].len);
-        off += secs[i].len;
+        memset(&sh->table[i], 0, sizeof sh->table[i]);
+        sh->table[i].id = section_ids[i];
+        sh->table[i].offset = off;
+        sh->table[i].len = sh->secs[i].len;
+        sh->table[i].checksum =
+            pith_hash64(sh->secs[i].ptr ? sh->secs[i].ptr : "", sh->secs[i].len);
+        off += sh->secs[i].len;
     }
     off = (off + 7) & ~(size_t)7;
-    struct pith_disk_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PITH_ARTIFACT_MAGIC, 8);
-    h.version = PITH_FORMAT_VERSION;
-    h.section_count = SEC_COUNT;
-    h.file_len = off + 8;
-    h.table_off = sizeof h;
-    pith_buf_clear(shard);
-    pith_buf_grow(shard, off + 8);
-    pith_buf_put(shard, &h, sizeof h);
-    pith_buf_put(shard, table, SEC_COUNT * sizeof *table);
-    for (int i = 0; i < SEC_COUNT; i++) {
-        pith_buf_align(shard, 8);
-        pith_buf_put(shard, secs[i].ptr ? secs[i].ptr : "", secs[i].len);
-    }
-    pith_buf_align(shard, 8);
-    pith_buf_put_u64(shard, pith_hash64(shard->ptr, shard->len));
+    struct pith_disk_header *h = &sh->header;
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, PITH_ARTIFACT_MAGIC, 8);
+    h->version = PITH_FORMAT_VERSION;
+    h->section_count = SEC_COUNT;
+    h->file_len = off + 8;
+    h->table_off = sizeof *h;
+    sh->len = off + 8;
+
+    struct iovec iov[2 * PACK_SECTION_COUNT + 2];
+    int n = pack_shard_iov(sh, iov);
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        PITH_BUG("out of memory for an XXH3 state");
+    XXH3_64bits_reset(st);
+    for (int i = 0; i < n - 1; i++) /* all but the trailer */
+        XXH3_64bits_update(st, iov[i].iov_base, iov[i].iov_len);
+    sh->trailer = XXH3_64bits_digest(st);
+    XXH3_64bits_update(st, &sh->trailer, sizeof sh->trailer);
+    *shard_checksum = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
 }
+
+int pack_shard_iov(const struct pack_shard *s, struct iovec *iov)
+{
+    int n = 0;
+    iov[n].iov_base = (void *)&s->header;
+    iov[n++].iov_len = sizeof s->header + sizeof s->table; /* adjacent: checked below */
+    size_t off = iov[0].iov_len;
+    for (int i = 0; i < SEC_COUNT; i++) {
+        if (off & 7) {
+            iov[n].iov_base = (void *)zeros;
+            iov[n++].iov_len = 8 - (off & 7);
+            off = (off + 7) & ~(size_t)7;
+        }
+        if (s->secs[i].len) {
+            iov[n].iov_base = s->secs[i].ptr;
+            iov[n++].iov_len = s->secs[i].len;
+        }
+        off += s->secs[i].len;
+    }
+    if (off & 7) {
+        iov[n].iov_base = (void *)zeros;
+        iov[n++].iov_len = 8 - (off & 7);
+    }
+    iov[n].iov_base = (void *)&s->trailer;
+    iov[n++].iov_len = sizeof s->trailer;
+    return n;
+}
+
+_Static_assert(offsetof(struct pack_shard, table) == sizeof(struct pith_disk_header),
+               "header and section table are adjacent in struct pack_shard");
+_Static_assert(SEC_COUNT == PACK_SECTION_COUNT, "section count");
 
 static void build_manifest(struct pith_buf *out,
                            const struct pack_input *in,
-                           const struct pith_buf *shard,
+                           size_t shard_len,
+                           uint64_t shard_checksum,
                            const struct pith_disk_section *table,
                            size_t edge_count)
 {
@@ -832,8 +876,8 @@ static void build_manifest(struct pith_buf *out,
     }
     Pith__ManifestShard sh = PITH__MANIFEST_SHARD__INIT, *shp = &sh;
     sh.name = (char *)PITH_SHARD_NAME;
-    sh.size = shard->len;
-    sh.checksum = pith_hash64(shard->ptr, shard->len);
+    sh.size = shard_len;
+    sh.checksum = shard_checksum;
     sh.n_sections = SEC_COUNT;
     sh.sections = sp;
     m.n_shards = 1;
@@ -876,6 +920,33 @@ int pack_build_jobs(struct pith_buf *shard,
                     const struct pack_input *in,
                     unsigned jobs)
 {
+    struct pack_shard sh;
+    int err = pack_shard_build(&sh, manifest, in, jobs);
+    if (err == 0) {
+        struct iovec iov[2 * PACK_SECTION_COUNT + 2];
+        int n = pack_shard_iov(&sh, iov);
+        pith_buf_clear(shard);
+        pith_buf_grow(shard, sh.len);
+        for (int i = 0; i < n; i++)
+            pith_buf_put(shard, iov[i].iov_base, iov[i].iov_len);
+    }
+    pack_shard_release(&sh);
+    return err;
+}
+
+void pack_shard_release(struct pack_shard *s)
+{
+    for (int i = 0; i < SEC_COUNT; i++)
+        pith_buf_release(&s->secs[i]);
+}
+
+int pack_shard_build(struct pack_shard *sh,
+                     struct pith_buf *manifest,
+                     const struct pack_input *in,
+                     unsigned jobs)
+{
+    memset(sh, 0, sizeof *sh);
+    struct pith_buf *secs = sh->secs;
     const Pith__Graph *g = in->graph;
     int err = check_graph(g);
     if (err)
@@ -886,9 +957,6 @@ int pack_build_jobs(struct pith_buf *shard,
     c.nsyms = (uint32_t)g->n_symbols;
     c.nfiles = (uint32_t)g->n_files;
     strtab_init(&c.strs, (size_t)c.nsyms * 3 + g->n_edges);
-    struct pith_buf secs[SEC_COUNT];
-    for (int i = 0; i < SEC_COUNT; i++)
-        pith_buf_init(&secs[i]);
     if (jobs == 0)
         jobs = default_jobs();
     struct task_pool tp;
@@ -967,9 +1035,9 @@ int pack_build_jobs(struct pith_buf *shard,
     secs[SEC_STRS] = c.strs.buf;
     pith_buf_init(&c.strs.buf);
 
-    struct pith_disk_section table[SEC_COUNT];
-    assemble(shard, table, secs);
-    build_manifest(manifest, in, shard, table, c.cale.count);
+    uint64_t shard_checksum;
+    seal(sh, &shard_checksum);
+    build_manifest(manifest, in, sh->len, shard_checksum, sh->table, c.cale.count);
 out:
     for (unsigned t = 1; t <= started; t++)
         pthread_join(threads[t], NULL);
@@ -984,8 +1052,6 @@ out:
     free(tp.chunks);
     free(tp.seek);
     free(tp.doc_len);
-    for (int i = 0; i < SEC_COUNT; i++)
-        pith_buf_release(&secs[i]);
     strtab_release(&c.strs);
     pith_vec_release(&c.cale);
     pith_vec_release(&c.calr);
