@@ -372,7 +372,7 @@ int analyze_run(const struct analyze_opts *opts)
         goto out;
     }
     double t1 = now_s();
-    analyze_graph_build(&g, facts.items, facts.count, opts->repo_root);
+    analyze_graph_build(&g, facts.items, facts.count, opts->repo_root, threads);
     double t2 = now_s();
 
     struct pith_buf packed = PITH_BUF_INIT;
@@ -390,10 +390,10 @@ int analyze_run(const struct analyze_opts *opts)
         for (size_t i = 0; i < g->graph.n_edges; i++)
             per_kind[g->graph.edges[i]->kind & 15]++;
         fprintf(stderr,
-                "files %zu, symbols %zu, edges %zu; read %.3f s (%d threads), resolve %.3f s, "
-                "write %.3f s\n",
+                "files %zu, symbols %zu, edges %zu; read %.3f s (%d threads), resolve %.3f s "
+                "(tables %.3f, classes %.3f, calls %.3f, graph %.3f), write %.3f s\n",
                 g->graph.n_files, g->graph.n_symbols, g->graph.n_edges, t1 - t0, started, t2 - t1,
-                now_s() - t2);
+                g->phase_s[0], g->phase_s[1], g->phase_s[2], g->phase_s[3], now_s() - t2);
         for (int k = 1; k < 11; k++) {
             if (per_kind[k])
                 fprintf(stderr, "  %-11s %zu\n", analyze_edge_kind_name(k), per_kind[k]);

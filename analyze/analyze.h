@@ -15,16 +15,20 @@
 struct analyze_graph {
     Pith__Graph graph;
     struct analyze_graph_store *store;
+    double phase_s[4]; /* seconds spent: tables, classes, call sites, sorting + graph */
 };
 
 /* Builds the graph of `facts` (`count` records, any order; borrowed: they must outlive the
- * result). Files are ordered by path, symbols by file then FileFacts order, edges by (caller,
- * line, col, callee, kind, callee_name). `repo_root` may be NULL. Never fails: what cannot be
- * resolved becomes an unresolved edge. Caller owns *out. */
+ * result), resolving call sites on `jobs` threads (< 1: one). Files are ordered by path,
+ * symbols by file then FileFacts order, edges by (caller, line, col, callee, kind,
+ * callee_name); the result is the same for any `jobs` and any order of `facts`. `repo_root`
+ * may be NULL. Never fails: what cannot be resolved becomes an unresolved edge. Caller owns
+ * *out. */
 void analyze_graph_build(struct analyze_graph **out,
                          Pith__FileFacts *const *facts,
                          size_t count,
-                         const char *repo_root);
+                         const char *repo_root,
+                         int jobs);
 void analyze_graph_free(struct analyze_graph *g);
 
 /* Serializes `g` into `out` (cleared first): the same bytes as pith__graph__pack, with the
@@ -46,7 +50,7 @@ struct analyze_opts {
     const char *out_path;
     const char *repo_root; /* NULL: none recorded */
     int stats;             /* print counts per edge kind and timing to stderr */
-    int jobs;              /* decoding threads; 0: the CPUs available to the process */
+    int jobs;              /* threads; 0: the CPUs available to the process */
 };
 
 /* Reads the facts stage file, resolves and writes the graph stage file atomically.

@@ -17,19 +17,34 @@
  *
  * MRO: C3 linearisation over in-repo bases; when C3 fails (inconsistent hierarchy) a
  * left-to-right depth-first order without duplicates. External bases are kept aside: an
- * attribute missing from every in-repo class of the MRO resolves to `external base.attr`. */
+ * attribute missing from every in-repo class of the MRO resolves to `external base.attr`.
+ *
+ * Phases, so that no result depends on the order in which anything is resolved:
+ *
+ *   tables     namespaces, modules, bindings                           (one thread)
+ *   classes    every class's bases, each evaluated while all MROs are   (one thread)
+ *              the class alone; then SCCs of the base graph and C3 in
+ *              bases-first order, base cycles left out of the MROs
+ *   calls      call sites on --jobs threads; each thread has its own    (--jobs)
+ *              stack, limits, arena and edges; binding memos are shared
+ *              and order-free (eval_entry); edges merged in file order
+ *   graph      edges sorted, symbols and files copied out               (one thread) */
 #include "analyze.h"
 
 #include "common/hashmap.h"
 #include "common/mem.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define MAXC      8  /* candidates kept per value set */
-#define MAX_DEPTH 48 /* nested evaluations (import chains, aliases) */
+#define MAXC      8     /* candidates kept per value set */
+#define MAX_DEPTH 48    /* nested evaluations (import chains, aliases) */
+#define BUDGET    20000 /* binding evaluations per call site (see eval_entry) */
 #define NO_SCOPE  0x80000000u
 
 enum vkind { V_UNKNOWN, V_MODULE, V_CLASS, V_INSTANCE, V_FUNC, V_EXTERNAL, V_SUPER };
@@ -56,16 +71,23 @@ enum ekind { E_DEF, E_IMPORT_MOD, E_IMPORT_FROM, E_CALL, E_NAME, E_OTHER, E_PARA
 struct nsent {
     uint32_t next;
     uint8_t kind;
-    uint8_t busy;
     uint8_t relative; /* import was relative (unresolvable targets are not external) */
     uint32_t scope;   /* where the binding is evaluated */
     uint32_t a;       /* symbol id (E_DEF), parameter index (E_PARAM) */
     const char *s;    /* absolute module, callee or value text; NULL: bad relative import */
     const char *s2;   /* imported name (E_IMPORT_FROM), target name */
     uint32_t line;
-    uint8_t cached, cache_n, cache_overflow;
-    struct val *cache; /* memoised value (arena) */
-    const char *cache_why;
+};
+
+/* The memoised value of a binding, with what computing it afresh costs: `height` nested
+ * evaluations (itself included) and `cost` budget units (see eval_entry). */
+struct memo {
+    uint32_t cost;
+    uint8_t height;
+    uint8_t n;
+    uint8_t overflow;
+    const char *why;
+    struct val v[];
 };
 
 struct afile {
@@ -79,15 +101,16 @@ struct afile {
 struct asym {
     Pith__Symbol *s;
     uint32_t file;
-    uint32_t parent; /* global id, 0 at top level */
-    uint8_t mro_state;
+    uint32_t parent;     /* global id, 0 at top level */
     uint8_t first_param; /* 0 plain, 1 instance (self), 2 class (cls) */
+    uint32_t scc;        /* classes: strongly connected component of the base graph, 1-based */
     uint32_t mro_count;
     uint32_t *mro; /* in-repo classes, the class itself first */
     uint32_t base_count;
     uint32_t *base_ids;
     const char *ext_base;     /* first external base ("json.JSONDecoder") */
     const char *unknown_base; /* first base that could not be resolved */
+    const char *cycle_base;   /* first in-repo base left out of the MRO: it is in a base cycle */
 };
 
 struct modlink {
@@ -95,8 +118,9 @@ struct modlink {
     uint32_t next;
 };
 
-struct cg {
-    struct pith_arena arena;
+/* What every resolving thread shares: built once, then read-only except for `memo`, whose
+ * slots are published once each (any thread computes the same value). */
+struct cg_tables {
     struct afile *files;
     size_t file_count;
     struct asym *syms; /* [0] unused */
@@ -109,10 +133,21 @@ struct cg {
     struct pith_hashmap stars;    /* u32 scope -> E_STAR head */
     struct pith_hashmap builtins; /* name -> 1 function, 2 type */
     PITH_VEC(struct nsent) ents;
+    _Atomic(struct memo *) *memo; /* [ents.count] */
+    int bases_ready;              /* ext_base, unknown_base and cycle_base are final */
+};
+
+/* One resolving thread: its evaluation stack, limits, strings and edges. */
+struct cg {
+    struct cg_tables *t;
+    struct pith_arena arena; /* strings and memos made by this thread */
     struct pith_buf key;
-    uint32_t depth;
-    uint32_t budget; /* binding evaluations left for the current call site */
-    uint32_t cuts;   /* evaluations cut short by a cycle, the depth or the budget */
+    uint32_t depth;            /* nested evaluations now (entries on `stack`) */
+    uint32_t peak;             /* deepest `depth` reached in the current evaluation */
+    uint32_t budget;           /* binding evaluations left for the current query */
+    uint32_t cuts;             /* evaluations cut short by a cycle, the depth or the budget */
+    uint32_t stack[MAX_DEPTH]; /* bindings and star imports being evaluated */
+    PITH_VEC(Pith__Edge) edges;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -340,7 +375,8 @@ static const char *afmt(struct cg *cg, const char *fmt, ...)
 
 static int sym_is_class(const struct cg *cg, uint32_t gid)
 {
-    return gid && gid <= cg->sym_count && cg->syms[gid].s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS;
+    return gid && gid <= cg->t->sym_count &&
+           cg->t->syms[gid].s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS;
 }
 
 static int has_decorator(const Pith__Symbol *s, const char *name)
@@ -406,10 +442,10 @@ map_get(struct cg *cg, struct pith_hashmap *m, uint32_t scope, const char *name,
 
 static uint32_t new_entry(struct cg *cg, const struct nsent *e)
 {
-    if (cg->ents.count == 0)
-        pith_vec_push(&cg->ents, (struct nsent){ 0 });
-    pith_vec_push(&cg->ents, *e);
-    return (uint32_t)(cg->ents.count - 1);
+    if (cg->t->ents.count == 0)
+        pith_vec_push(&cg->t->ents, (struct nsent){ 0 });
+    pith_vec_push(&cg->t->ents, *e);
+    return (uint32_t)(cg->t->ents.count - 1);
 }
 
 /* Adds `e` to the list of (scope, name) in `m`. */
@@ -423,8 +459,8 @@ static void map_add(struct cg *cg,
     uint32_t idx = new_entry(cg, e);
     uint32_t head = map_get(cg, m, scope, name, len);
     if (head) {
-        cg->ents.items[idx].next = cg->ents.items[head].next;
-        cg->ents.items[head].next = idx;
+        cg->t->ents.items[idx].next = cg->t->ents.items[head].next;
+        cg->t->ents.items[head].next = idx;
         return;
     }
     size_t klen;
@@ -437,12 +473,12 @@ static void map_add(struct cg *cg,
 /* Scope key of file f's top level. */
 static uint32_t file_scope(const struct cg *cg, uint32_t f)
 {
-    return cg->files[f].mod_gid ? cg->files[f].mod_gid : (NO_SCOPE | f);
+    return cg->t->files[f].mod_gid ? cg->t->files[f].mod_gid : (NO_SCOPE | f);
 }
 
 static uint32_t gid_of(const struct cg *cg, uint32_t f, uint32_t local)
 {
-    const struct afile *af = &cg->files[f];
+    const struct afile *af = &cg->t->files[f];
     if (local == 0 || local > af->ff->n_symbols)
         return file_scope(cg, f);
     return af->base + local;
@@ -452,7 +488,7 @@ static uint32_t scope_file(const struct cg *cg, uint32_t scope)
 {
     if (scope & NO_SCOPE)
         return scope & ~NO_SCOPE;
-    return cg->syms[scope].file;
+    return cg->t->syms[scope].file;
 }
 
 /* Parent scope of `scope` for name lookup (0 past the module). */
@@ -460,9 +496,9 @@ static uint32_t scope_parent(const struct cg *cg, uint32_t scope)
 {
     if (scope & NO_SCOPE)
         return 0;
-    uint32_t p = cg->syms[scope].parent;
-    if (p == 0 && cg->syms[scope].s->kind != PITH__SYMBOL_KIND__SYMBOL_MODULE)
-        return file_scope(cg, cg->syms[scope].file);
+    uint32_t p = cg->t->syms[scope].parent;
+    if (p == 0 && cg->t->syms[scope].s->kind != PITH__SYMBOL_KIND__SYMBOL_MODULE)
+        return file_scope(cg, cg->t->syms[scope].file);
     return p;
 }
 
@@ -543,13 +579,13 @@ static void find_module(struct cg *cg, struct modres *out, const char *name, siz
     out->count = 0;
     if (len == 0)
         return;
-    if (pith_hashmap_get(&cg->mod_exact, name, len, &v)) {
+    if (pith_hashmap_get(&cg->t->mod_exact, name, len, &v)) {
         out->files[out->count++] = v - 1;
         return;
     }
-    if (pith_hashmap_get(&cg->mod_suffix, name, len, &v)) {
-        for (uint32_t l = v; l && out->count < MAXC; l = cg->links.items[l].next)
-            out->files[out->count++] = cg->links.items[l].file;
+    if (pith_hashmap_get(&cg->t->mod_suffix, name, len, &v)) {
+        for (uint32_t l = v; l && out->count < MAXC; l = cg->t->links.items[l].next)
+            out->files[out->count++] = cg->t->links.items[l].file;
     }
 }
 
@@ -560,7 +596,7 @@ static void
 lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, size_t len);
 static void
 getattr_set(struct cg *cg, struct vset *out, const struct vset *in, const char *attr, size_t len);
-static uint32_t *class_mro(struct cg *cg, uint32_t cls, uint32_t *count);
+static const uint32_t *class_mro(const struct cg *cg, uint32_t cls, uint32_t *count);
 
 static int
 ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len);
@@ -633,7 +669,7 @@ static void call_result(struct cg *cg, struct vset *out, const struct vset *in, 
             vs_add(out, &v);
             break;
         case V_FUNC: {
-            const Pith__Symbol *s = cg->syms[v.id].s;
+            const Pith__Symbol *s = cg->t->syms[v.id].s;
             if (s->returns && s->returns[0]) {
                 struct vset t;
                 vs_init(&t);
@@ -655,7 +691,7 @@ static void call_result(struct cg *cg, struct vset *out, const struct vset *in, 
             last = last ? last + 1 : v.name;
             uint32_t bt = 0;
             int builtin = !strncmp(v.name, "builtins.", 9) &&
-                          pith_hashmap_get(&cg->builtins, last, strlen(last), &bt) && bt == 2;
+                          pith_hashmap_get(&cg->t->builtins, last, strlen(last), &bt) && bt == 2;
             if ((last[0] >= 'A' && last[0] <= 'Z') || builtin) {
                 v.conf = min16(v.conf, 800);
                 v.reason = "external instance type assumed from the class name";
@@ -683,7 +719,7 @@ static const char *param_name(const Pith__Symbol *s, uint32_t i)
 /* Evaluates one binding to values. */
 static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
 {
-    struct nsent e = cg->ents.items[idx];
+    struct nsent e = cg->t->ents.items[idx];
     switch ((enum ekind)e.kind) {
     case E_DEF: {
         struct val v = { .kind = sym_is_class(cg, e.a) ? V_CLASS : V_FUNC,
@@ -735,7 +771,7 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
             if (!ns_lookup_module(cg, &t, f, e.s2, strlen(e.s2)) || vs_known(&t) == 0) {
                 vs_init(&t);
                 /* a submodule? */
-                const char *sub = astrcat3(cg, cg->files[f].ff->module, ".", e.s2, strlen(e.s2));
+                const char *sub = astrcat3(cg, cg->t->files[f].ff->module, ".", e.s2, strlen(e.s2));
                 struct modres sm;
                 find_module(cg, &sm, sub, strlen(sub));
                 for (uint32_t k = 0; k < sm.count; k++) {
@@ -773,7 +809,7 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
         vs_unknown(out, afmt(cg, "%s is bound to an expression of unknown type", e.s2));
         break;
     case E_PARAM: {
-        const struct asym *fs = &cg->syms[e.a];
+        const struct asym *fs = &cg->t->syms[e.a];
         const Pith__Symbol *s = fs->s;
         if (e.line == 0 && fs->first_param) {
             struct val v = { .kind = fs->first_param == 2 ? V_CLASS : V_INSTANCE,
@@ -817,43 +853,69 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
     }
 }
 
-/* Evaluates one binding, memoised: a binding's value depends only on the binding (its scope is
- * fixed), except where a cycle cut the evaluation short; those results are not kept. */
+static int on_stack(const struct cg *cg, uint32_t idx)
+{
+    for (uint32_t i = 0; i < cg->depth; i++) {
+        if (cg->stack[i] == idx)
+            return 1;
+    }
+    return 0;
+}
+
+/* Evaluates one binding, memoised so that the result never depends on what was evaluated
+ * before (nor on which thread did it). A binding's value is a pure function of the binding
+ * when its evaluation met no cycle (nothing it needed was already on the stack), no depth
+ * limit and no budget limit: only such values are kept, and any thread computing one gets
+ * the same. A kept value also records what computing it afresh takes:
+ *
+ *     height  nested evaluations below and including it     use needs depth + height <= 48
+ *     cost    budget units spent (its own 1 + its parts')    use needs budget >= cost
+ *
+ * Using it charges the same depth and budget as evaluating it again would, and where that
+ * would hit a limit it is evaluated again (and cut as before). So every call site resolves
+ * exactly as if nothing were memoised: the same for any order of call sites or --jobs. */
 static void eval_entry(struct cg *cg, struct vset *out, uint32_t idx)
 {
-    struct nsent *e = &cg->ents.items[idx];
-    if (e->cached) {
-        for (uint32_t i = 0; i < e->cache_n; i++)
-            vs_add(out, &e->cache[i]);
-        out->overflow |= e->cache_overflow;
+    const struct memo *m = atomic_load_explicit(&cg->t->memo[idx], memory_order_acquire);
+    if (m && cg->depth + m->height <= MAX_DEPTH && cg->budget >= m->cost) {
+        cg->budget -= m->cost;
+        if (cg->depth + m->height > cg->peak)
+            cg->peak = cg->depth + m->height;
+        for (uint32_t i = 0; i < m->n; i++)
+            vs_add(out, &m->v[i]);
+        out->overflow |= m->overflow;
         if (!out->why)
-            out->why = e->cache_why;
+            out->why = m->why;
         return;
     }
-    if (e->busy || cg->depth >= MAX_DEPTH || cg->budget == 0) {
+    if (on_stack(cg, idx) || cg->depth >= MAX_DEPTH || cg->budget == 0) {
         cg->cuts++;
         vs_unknown(out,
                    cg->budget ? "cyclic or too deep binding chain" : "resolution budget exhausted");
         return;
     }
+    uint32_t budget0 = cg->budget, cuts = cg->cuts, peak = cg->peak, depth = cg->depth;
     cg->budget--;
-    uint32_t cuts = cg->cuts;
     struct vset t;
     vs_init(&t);
-    e->busy = 1;
-    cg->depth++;
+    cg->stack[cg->depth++] = idx;
+    cg->peak = cg->depth;
     eval_entry_raw(cg, &t, idx);
     cg->depth--;
-    e = &cg->ents.items[idx];
-    e->busy = 0;
-    if (cg->cuts == cuts) {
-        e->cache = pith_arena_alloc(&cg->arena, (t.count ? t.count : 1) * sizeof *e->cache);
-        memcpy(e->cache, t.v, t.count * sizeof *e->cache);
-        e->cache_n = (uint8_t)t.count;
-        e->cache_overflow = (uint8_t)t.overflow;
-        e->cache_why = t.why;
-        e->cached = 1;
+    if (cg->cuts == cuts && !m) {
+        struct memo *nm = pith_arena_alloc(&cg->arena, sizeof *nm + t.count * sizeof *nm->v);
+        memcpy(nm->v, t.v, t.count * sizeof *nm->v);
+        nm->n = (uint8_t)t.count;
+        nm->overflow = (uint8_t)t.overflow;
+        nm->why = t.why;
+        nm->height = (uint8_t)(cg->peak - depth);
+        nm->cost = budget0 - cg->budget;
+        struct memo *expect = NULL;
+        atomic_compare_exchange_strong_explicit(&cg->t->memo[idx], &expect, nm,
+                                                memory_order_release, memory_order_relaxed);
     }
+    if (peak > cg->peak)
+        cg->peak = peak;
     vs_merge(out, &t);
 }
 
@@ -862,19 +924,19 @@ static void eval_list(
     struct cg *cg, struct vset *out, uint32_t head, uint32_t scope, const char *name, size_t len)
 {
     uint32_t n = 0, defs = 0;
-    for (uint32_t i = head; i; i = cg->ents.items[i].next) {
+    for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
         n++;
-        defs += cg->ents.items[i].kind == E_DEF;
+        defs += cg->t->ents.items[i].kind == E_DEF;
         eval_entry(cg, out, i);
     }
     if (n > 1 && vs_known(out) > 1) {
         const char *where = "function", *wname;
         uint32_t f = scope_file(cg, scope);
-        if (scope & NO_SCOPE || cg->syms[scope].s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE) {
+        if (scope & NO_SCOPE || cg->t->syms[scope].s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE) {
             where = "module";
-            wname = cg->files[f].ff->module;
+            wname = cg->t->files[f].ff->module;
         } else {
-            wname = cg->syms[scope].s->qualname;
+            wname = cg->t->syms[scope].s->qualname;
             if (sym_is_class(cg, scope))
                 where = "class";
         }
@@ -883,20 +945,22 @@ static void eval_list(
     }
 }
 
-/* Are all bindings of the list being evaluated (x = f(x): the right side means an outer x)? */
-static int all_busy(const struct cg *cg, uint32_t head)
+/* Are all bindings of the list being evaluated (x = f(x): the right side means an outer x)?
+ * That depends on the stack, so the answer "yes" counts as a cut. */
+static int all_busy(struct cg *cg, uint32_t head)
 {
-    for (uint32_t i = head; i; i = cg->ents.items[i].next) {
-        if (!cg->ents.items[i].busy)
+    for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
+        if (!on_stack(cg, i))
             return 0;
     }
+    cg->cuts++;
     return 1;
 }
 
 /* Does module file `f` export `name` to `from f import *`? */
 static int star_exports(struct cg *cg, uint32_t f, const char *name, size_t len)
 {
-    const Pith__FileFacts *ff = cg->files[f].ff;
+    const Pith__FileFacts *ff = cg->t->files[f].ff;
     if (ff->has_all) {
         for (size_t i = 0; i < ff->n_all_names; i++) {
             if (strlen(ff->all_names[i]) == len && !memcmp(ff->all_names[i], name, len))
@@ -914,26 +978,33 @@ lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
     uint32_t head = 0, found = 0;
     size_t klen;
     const char *k = mkkey(cg, scope, "", 0, &klen);
-    if (!pith_hashmap_get(&cg->stars, k, klen, &head))
+    if (!pith_hashmap_get(&cg->t->stars, k, klen, &head))
         return 0;
-    for (uint32_t i = head; i; i = cg->ents.items[i].next) {
-        struct nsent *e = &cg->ents.items[i];
-        if (e->busy || !e->s)
+    for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
+        const struct nsent *e = &cg->t->ents.items[i];
+        if (!e->s)
             continue;
+        if (on_stack(cg, i)) {
+            cg->cuts++; /* a star import met again: what it gives depends on the stack */
+            continue;
+        }
         struct modres mr;
         find_module(cg, &mr, e->s, strlen(e->s));
         for (uint32_t m = 0; m < mr.count; m++) {
             uint32_t f = mr.files[m];
-            if (!cg->files[f].ok || !star_exports(cg, f, name, len))
+            if (!cg->t->files[f].ok || !star_exports(cg, f, name, len))
                 continue;
+            if (cg->depth + 1 >= MAX_DEPTH) {
+                cg->cuts++;
+                continue;
+            }
             struct vset t;
             vs_init(&t);
-            e->busy = 1;
-            cg->depth++;
-            int hit = cg->depth < MAX_DEPTH && ns_lookup_module(cg, &t, f, name, len);
+            cg->stack[cg->depth++] = i;
+            if (cg->depth + 1 > cg->peak)
+                cg->peak = cg->depth + 1; /* a star frame needs one level more than a binding */
+            int hit = ns_lookup_module(cg, &t, f, name, len);
             cg->depth--;
-            e = &cg->ents.items[i];
-            e->busy = 0;
             if (hit) {
                 for (uint32_t j = 0; j < t.count; j++) {
                     if (t.v[j].kind == V_FUNC)
@@ -955,10 +1026,10 @@ external_star_guess(struct cg *cg, struct vset *out, uint32_t scope, const char 
     uint32_t head = 0, n = 0;
     size_t klen;
     const char *k = mkkey(cg, scope, "", 0, &klen);
-    if (!pith_hashmap_get(&cg->stars, k, klen, &head))
+    if (!pith_hashmap_get(&cg->t->stars, k, klen, &head))
         return 0;
-    for (uint32_t i = head; i; i = cg->ents.items[i].next) {
-        const struct nsent *e = &cg->ents.items[i];
+    for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
+        const struct nsent *e = &cg->t->ents.items[i];
         struct modres mr;
         if (!e->s || e->relative)
             continue;
@@ -983,12 +1054,12 @@ external_star_guess(struct cg *cg, struct vset *out, uint32_t scope, const char 
 static int
 ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name, size_t len)
 {
-    if (!cg->files[f].ok) {
-        vs_unknown(out, afmt(cg, "module %s was not analyzed", cg->files[f].ff->module));
+    if (!cg->t->files[f].ok) {
+        vs_unknown(out, afmt(cg, "module %s was not analyzed", cg->t->files[f].ff->module));
         return 1;
     }
     uint32_t scope = file_scope(cg, f);
-    uint32_t head = map_get(cg, &cg->ns, scope, name, len);
+    uint32_t head = map_get(cg, &cg->t->ns, scope, name, len);
     if (head) {
         eval_list(cg, out, head, scope, name, len);
         return 1;
@@ -1009,7 +1080,7 @@ lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
     uint32_t s = scope;
     uint32_t module_scope = file_scope(cg, scope_file(cg, scope));
     while (s) {
-        uint32_t head = map_get(cg, &cg->ns, s, name, len);
+        uint32_t head = map_get(cg, &cg->t->ns, s, name, len);
         if (head && !all_busy(cg, head)) {
             eval_list(cg, out, head, s, name, len);
             return;
@@ -1024,7 +1095,7 @@ lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
             s = scope_parent(cg, s);
     }
     uint32_t bt = 0;
-    if (pith_hashmap_get(&cg->builtins, name, len, &bt)) {
+    if (pith_hashmap_get(&cg->t->builtins, name, len, &bt)) {
         struct val v = { .kind = V_EXTERNAL,
                          .conf = 1000,
                          .name = astrcat3(cg, "builtins", ".", name, len) };
@@ -1039,9 +1110,9 @@ lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
 /* The class whose method (or a function nested in it) contains `scope`, or 0. */
 static uint32_t enclosing_class(const struct cg *cg, uint32_t scope)
 {
-    for (uint32_t s = scope; s && !(s & NO_SCOPE); s = cg->syms[s].parent) {
-        uint32_t p = cg->syms[s].parent;
-        if (p && sym_is_class(cg, p) && cg->syms[s].s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS)
+    for (uint32_t s = scope; s && !(s & NO_SCOPE); s = cg->t->syms[s].parent) {
+        uint32_t p = cg->t->syms[s].parent;
+        if (p && sym_is_class(cg, p) && cg->t->syms[s].s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS)
             return p;
     }
     return 0;
@@ -1057,9 +1128,9 @@ static void class_attr(struct cg *cg,
                        int skip_first)
 {
     uint32_t n = 0;
-    uint32_t *mro = class_mro(cg, cls, &n);
+    const uint32_t *mro = class_mro(cg, cls, &n);
     for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
-        uint32_t head = map_get(cg, &cg->ns, mro[i], attr, len);
+        uint32_t head = map_get(cg, &cg->t->ns, mro[i], attr, len);
         if (!head)
             continue;
         struct vset t;
@@ -1087,12 +1158,12 @@ static void class_attr(struct cg *cg,
     int found = 0;
     uint32_t sites = 0;
     for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
-        uint32_t head = map_get(cg, &cg->attrs, mro[i], attr, len);
+        uint32_t head = map_get(cg, &cg->t->attrs, mro[i], attr, len);
         if (!head)
             continue;
         struct vset t;
         vs_init(&t);
-        for (uint32_t e = head; e; e = cg->ents.items[e].next, sites++)
+        for (uint32_t e = head; e; e = cg->t->ents.items[e].next, sites++)
             eval_entry(cg, &t, e);
         for (uint32_t k = 0; k < t.count; k++) {
             struct val v = t.v[k];
@@ -1111,9 +1182,14 @@ static void class_attr(struct cg *cg,
             out->why = afmt(cg, "self.%.*s is assigned at %u places", (int)len, attr, sites);
         return;
     }
+    if (!cg->t->bases_ready) {
+        /* phase 1: a base named through another class's bases is not followed */
+        vs_unknown(out, "attribute of a class whose bases are not resolved yet");
+        return;
+    }
     /* external bases come after their class in the MRO, also for super() */
     for (uint32_t i = 0; i < n; i++) {
-        const struct asym *c = &cg->syms[mro[i]];
+        const struct asym *c = &cg->t->syms[mro[i]];
         if (c->ext_base) {
             struct val v = { .kind = V_EXTERNAL,
                              .conf = min16(recv->conf, 900),
@@ -1125,9 +1201,14 @@ static void class_attr(struct cg *cg,
         }
     }
     for (uint32_t i = 0; i < n; i++) {
-        const struct asym *c = &cg->syms[mro[i]];
+        const struct asym *c = &cg->t->syms[mro[i]];
         if (c->unknown_base) {
             vs_unknown(out, afmt(cg, "base %s of %s is not resolved", c->unknown_base, c->s->name));
+            return;
+        }
+        if (c->cycle_base) {
+            vs_unknown(out,
+                       afmt(cg, "base %s of %s is in a cycle of bases", c->cycle_base, c->s->name));
             return;
         }
     }
@@ -1139,7 +1220,8 @@ static void class_attr(struct cg *cg,
         vs_add(out, &v);
         return;
     }
-    vs_unknown(out, afmt(cg, "%.*s not found on class %s", (int)len, attr, cg->syms[cls].s->name));
+    vs_unknown(out,
+               afmt(cg, "%.*s not found on class %s", (int)len, attr, cg->t->syms[cls].s->name));
 }
 
 static void
@@ -1151,14 +1233,14 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
         struct vset t;
         vs_init(&t);
         if (!ns_lookup_module(cg, &t, f, attr, len)) {
-            const char *sub = astrcat3(cg, cg->files[f].ff->module, ".", attr, len);
+            const char *sub = astrcat3(cg, cg->t->files[f].ff->module, ".", attr, len);
             uint32_t sf;
-            if (pith_hashmap_get(&cg->mod_exact, sub, strlen(sub), &sf)) {
+            if (pith_hashmap_get(&cg->t->mod_exact, sub, strlen(sub), &sf)) {
                 struct val m = { .kind = V_MODULE, .conf = v->conf, .id = sf - 1 };
                 vs_add(&t, &m);
             } else if (!module_star_guess(cg, &t, f, attr, len)) {
                 vs_unknown(&t, afmt(cg, "%.*s not found in module %s", (int)len, attr,
-                                    cg->files[f].ff->module));
+                                    cg->t->files[f].ff->module));
             }
         }
         for (uint32_t k = 0; k < t.count; k++) {
@@ -1179,7 +1261,7 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
         }
         uint32_t bt = 0;
         if (!strncmp(v->name, "builtins.", 9) && !strchr(v->name + 9, '.') &&
-            pith_hashmap_get(&cg->builtins, v->name + 9, strlen(v->name + 9), &bt) && bt == 1) {
+            pith_hashmap_get(&cg->t->builtins, v->name + 9, strlen(v->name + 9), &bt) && bt == 1) {
             /* len.x: the builtin function is shadowed by a binding we do not see */
             vs_unknown(out, afmt(cg, "attribute of builtin function %s (shadowed?)", v->name + 9));
             break;
@@ -1217,7 +1299,7 @@ getattr_one(struct cg *cg, struct vset *out, const struct val *v, const char *at
         break;
     }
     case V_FUNC: {
-        const Pith__Symbol *s = cg->syms[v->id].s;
+        const Pith__Symbol *s = cg->t->syms[v->id].s;
         if (is_property(s)) {
             struct vset r, in;
             vs_init(&r);
@@ -1391,13 +1473,10 @@ attrs:
 
 /* ---- classes ------------------------------------------------------------------------------ */
 
-/* Resolves the bases of class `gid` (once). */
+/* Resolves the bases of class `gid` (phase 1: every class's MRO is the class alone). */
 static void class_bases(struct cg *cg, uint32_t gid)
 {
-    struct asym *c = &cg->syms[gid];
-    if (c->mro_state)
-        return;
-    c->mro_state = 1;
+    struct asym *c = &cg->t->syms[gid];
     const Pith__Symbol *s = c->s;
     c->base_ids = pith_arena_alloc(&cg->arena, (s->n_bases + 1) * sizeof(uint32_t));
     uint32_t scope = scope_parent(cg, gid);
@@ -1413,16 +1492,19 @@ static void class_bases(struct cg *cg, uint32_t gid)
         buf[bl] = '\0';
         struct vset t;
         vs_init(&t);
+        cg->depth = 0;
+        cg->peak = 0;
+        cg->budget = BUDGET;
         eval_expr(cg, &t, scope, buf);
         if (t.count == 1 && t.v[0].kind == V_CLASS && t.v[0].id != gid) {
-            c = &cg->syms[gid];
+            c = &cg->t->syms[gid];
             c->base_ids[c->base_count++] = t.v[0].id;
         } else if (t.count == 1 && t.v[0].kind == V_EXTERNAL) {
-            c = &cg->syms[gid];
+            c = &cg->t->syms[gid];
             if (strcmp(t.v[0].name, "builtins.object") != 0 && !c->ext_base)
                 c->ext_base = t.v[0].name;
         } else {
-            c = &cg->syms[gid];
+            c = &cg->t->syms[gid];
             if (!c->unknown_base)
                 c->unknown_base = b;
         }
@@ -1471,8 +1553,14 @@ static int c3_merge(
     return ok;
 }
 
-static void
-dfs_mro(struct cg *cg, uint32_t cls, uint32_t *out, uint32_t *n, uint32_t cap, uint32_t depth)
+/* Left-to-right depth-first order without duplicates (when C3 fails); base edges inside a
+ * base cycle are not followed. */
+static void dfs_mro(const struct cg_tables *t,
+                    uint32_t cls,
+                    uint32_t *out,
+                    uint32_t *n,
+                    uint32_t cap,
+                    uint32_t depth)
 {
     for (uint32_t i = 0; i < *n; i++) {
         if (out[i] == cls)
@@ -1481,54 +1569,148 @@ dfs_mro(struct cg *cg, uint32_t cls, uint32_t *out, uint32_t *n, uint32_t cap, u
     if (*n >= cap || depth > 64)
         return;
     out[(*n)++] = cls;
-    class_bases(cg, cls);
-    for (uint32_t i = 0; i < cg->syms[cls].base_count; i++)
-        dfs_mro(cg, cg->syms[cls].base_ids[i], out, n, cap, depth + 1);
+    const struct asym *c = &t->syms[cls];
+    for (uint32_t i = 0; i < c->base_count; i++) {
+        if (t->syms[c->base_ids[i]].scc != c->scc)
+            dfs_mro(t, c->base_ids[i], out, n, cap, depth + 1);
+    }
 }
 
-static uint32_t *class_mro(struct cg *cg, uint32_t cls, uint32_t *count)
+/* The MRO of class `cls` (computed in phase 1). */
+static const uint32_t *class_mro(const struct cg *cg, uint32_t cls, uint32_t *count)
 {
-    struct asym *c = &cg->syms[cls];
-    if (c->mro) {
-        *count = c->mro_count;
-        return c->mro;
+    *count = cg->t->syms[cls].mro_count;
+    return cg->t->syms[cls].mro;
+}
+
+/* Tarjan's strongly connected components of the base graph, without recursion: classes in id
+ * order, bases in order. Numbers each class's component (asym.scc) and appends the classes to
+ * `order` so that every class comes after the classes its bases reach outside its component. */
+static void class_sccs(struct cg_tables *t, uint32_t *order, uint32_t *n_order)
+{
+    uint32_t n = t->sym_count;
+    uint32_t *index = pith_xcalloc(n + 1, sizeof *index);
+    uint32_t *low = pith_xcalloc(n + 1, sizeof *low);
+    uint32_t *stk = pith_xcalloc(n + 1, sizeof *stk);
+    uint32_t *frame = pith_xcalloc(n + 1, sizeof *frame);
+    uint32_t *edge = pith_xcalloc(n + 1, sizeof *edge);
+    uint8_t *on = pith_xcalloc(n + 1, 1);
+    uint32_t next = 1, sp = 0, scc = 0;
+    for (uint32_t v0 = 1; v0 <= n; v0++) {
+        if (t->syms[v0].s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS || index[v0])
+            continue;
+        uint32_t fp = 0;
+        frame[fp] = v0;
+        edge[fp++] = 0;
+        index[v0] = low[v0] = next++;
+        stk[sp++] = v0;
+        on[v0] = 1;
+        while (fp) {
+            uint32_t v = frame[fp - 1];
+            if (edge[fp - 1] < t->syms[v].base_count) {
+                uint32_t w = t->syms[v].base_ids[edge[fp - 1]++];
+                if (!index[w]) {
+                    frame[fp] = w;
+                    edge[fp++] = 0;
+                    index[w] = low[w] = next++;
+                    stk[sp++] = w;
+                    on[w] = 1;
+                } else if (on[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+                continue;
+            }
+            if (low[v] == index[v]) {
+                scc++;
+                uint32_t w;
+                do {
+                    w = stk[--sp];
+                    on[w] = 0;
+                    t->syms[w].scc = scc;
+                    order[(*n_order)++] = w;
+                } while (w != v);
+            }
+            fp--;
+            if (fp && low[v] < low[frame[fp - 1]])
+                low[frame[fp - 1]] = low[v];
+        }
     }
-    class_bases(cg, cls);
-    if (cg->depth >= MAX_DEPTH || c->mro_state == 3) {
-        /* cyclic hierarchy: the class alone */
-        uint32_t *one = pith_arena_alloc(&cg->arena, sizeof *one);
-        one[0] = cls;
-        *count = 1;
-        return one;
-    }
-    c->mro_state = 3;
-    cg->depth++;
-    uint32_t nb = c->base_count;
-    uint32_t **lists = pith_xcalloc(nb + 1, sizeof *lists);
-    uint32_t *lens = pith_xcalloc(nb + 1, sizeof *lens);
+    free(index);
+    free(low);
+    free(stk);
+    free(frame);
+    free(edge);
+    free(on);
+}
+
+/* C3 linearisation of `cls` from its bases' MROs (all computed), leaving out the bases in the
+ * class's own base cycle. */
+static void class_linearise(struct cg *cg, uint32_t cls)
+{
+    struct asym *c = &cg->t->syms[cls];
+    uint32_t nb = 0;
+    uint32_t **lists = pith_xcalloc(c->base_count + 1, sizeof *lists);
+    uint32_t *lens = pith_xcalloc(c->base_count + 1, sizeof *lens);
+    uint32_t *direct = pith_xcalloc(c->base_count + 1, sizeof *direct);
     uint32_t total = 1;
-    for (uint32_t i = 0; i < nb; i++) {
-        lists[i] = class_mro(cg, cg->syms[cls].base_ids[i], &lens[i]);
-        total += lens[i];
+    for (uint32_t i = 0; i < c->base_count; i++) {
+        const struct asym *b = &cg->t->syms[c->base_ids[i]];
+        if (b->scc == c->scc) {
+            if (!c->cycle_base)
+                c->cycle_base = b->s->name;
+            continue;
+        }
+        lists[nb] = b->mro;
+        lens[nb] = b->mro_count;
+        total += b->mro_count;
+        direct[nb++] = c->base_ids[i];
     }
-    lists[nb] = cg->syms[cls].base_ids;
+    lists[nb] = direct;
     lens[nb] = nb;
     uint32_t *out = pith_arena_alloc(&cg->arena, (total + 1) * sizeof *out);
     uint32_t n = 1;
     out[0] = cls;
     if (!c3_merge(out, &n, total, lists, lens, nb + 1)) {
         n = 0;
-        dfs_mro(cg, cls, out, &n, total, 0);
+        dfs_mro(cg->t, cls, out, &n, total, 0);
     }
     free(lists);
     free(lens);
-    cg->depth--;
-    c = &cg->syms[cls];
+    free(direct);
     c->mro = out;
     c->mro_count = n;
-    c->mro_state = 2;
-    *count = n;
-    return out;
+}
+
+/* Phase 1: the bases of every class, then every MRO, before any call is resolved. Bases are
+ * evaluated while each MRO is the class alone and no class's external or unknown bases are
+ * known (bases_ready = 0), so no base depends on which class was done first; the memos of
+ * this phase are dropped. Classes in a base cycle leave the bases in that cycle out of their
+ * MROs (cycle_base says which), whichever class of the cycle one starts from. */
+static void resolve_classes(struct cg *cg)
+{
+    struct cg_tables *t = cg->t;
+    uint32_t *order = pith_xcalloc(t->sym_count + 1, sizeof *order);
+    uint32_t n_order = 0;
+    t->bases_ready = 0;
+    for (uint32_t gid = 1; gid <= t->sym_count; gid++) {
+        if (!sym_is_class(cg, gid))
+            continue;
+        struct asym *c = &t->syms[gid];
+        c->mro = pith_arena_alloc(&cg->arena, sizeof *c->mro);
+        c->mro[0] = gid;
+        c->mro_count = 1;
+    }
+    for (uint32_t gid = 1; gid <= t->sym_count; gid++) {
+        if (sym_is_class(cg, gid))
+            class_bases(cg, gid);
+    }
+    t->bases_ready = 1;
+    for (size_t i = 0; i < t->ents.count; i++)
+        atomic_store_explicit(&t->memo[i], NULL, memory_order_relaxed);
+    class_sccs(t, order, &n_order);
+    for (uint32_t i = 0; i < n_order; i++)
+        class_linearise(cg, order[i]);
+    free(order);
 }
 
 /* ---- building the tables ------------------------------------------------------------------ */
@@ -1545,7 +1727,7 @@ static const char *import_target(struct cg *cg, uint32_t f, const Pith__Import *
     const char *mod = im->module ? im->module : "";
     if (im->level == 0)
         return mod;
-    const char *pkg = cg->files[f].pkg;
+    const char *pkg = cg->t->files[f].pkg;
     size_t plen = strlen(pkg);
     if (plen == 0)
         return NULL; /* a top-level module has no package */
@@ -1564,8 +1746,8 @@ static const char *import_target(struct cg *cg, uint32_t f, const Pith__Import *
 
 static void add_suffixes(struct cg *cg, uint32_t f, const struct pith_hashmap *dirs_pkg)
 {
-    const char *m = cg->files[f].ff->module;
-    const char *path = cg->files[f].ff->path;
+    const char *m = cg->t->files[f].ff->module;
+    const char *path = cg->t->files[f].ff->path;
     if (!m || !m[0])
         return;
     for (const char *p = strchr(m, '.'); p; p = strchr(p + 1, '.')) {
@@ -1576,7 +1758,7 @@ static void add_suffixes(struct cg *cg, uint32_t f, const struct pith_hashmap *d
         if (components < 2) {
             /* single names only where the folder above is not a package (a sys.path root) */
             const char *slash = strrchr(path, '/');
-            if (cg->files[f].ff->is_package && slash) {
+            if (cg->t->files[f].ff->is_package && slash) {
                 const char *s2 = slash;
                 while (s2 > path && s2[-1] != '/')
                     s2--;
@@ -1588,15 +1770,15 @@ static void add_suffixes(struct cg *cg, uint32_t f, const struct pith_hashmap *d
         }
         struct modlink l = { .file = f, .next = 0 };
         uint32_t head = 0;
-        if (cg->links.count == 0)
-            pith_vec_push(&cg->links, (struct modlink){ 0 });
-        pith_vec_push(&cg->links, l);
-        uint32_t idx = (uint32_t)cg->links.count - 1;
-        if (pith_hashmap_get(&cg->mod_suffix, suf, strlen(suf), &head)) {
-            cg->links.items[idx].next = cg->links.items[head].next;
-            cg->links.items[head].next = idx;
+        if (cg->t->links.count == 0)
+            pith_vec_push(&cg->t->links, (struct modlink){ 0 });
+        pith_vec_push(&cg->t->links, l);
+        uint32_t idx = (uint32_t)cg->t->links.count - 1;
+        if (pith_hashmap_get(&cg->t->mod_suffix, suf, strlen(suf), &head)) {
+            cg->t->links.items[idx].next = cg->t->links.items[head].next;
+            cg->t->links.items[head].next = idx;
         } else {
-            pith_hashmap_put(&cg->mod_suffix, suf, strlen(suf), idx);
+            pith_hashmap_put(&cg->t->mod_suffix, suf, strlen(suf), idx);
         }
     }
 }
@@ -1606,12 +1788,12 @@ static void build_tables(struct cg *cg)
     struct pith_hashmap dirs_pkg; /* folders holding an __init__.py */
     pith_hashmap_init(&dirs_pkg);
     for (size_t i = 0; i < sizeof builtin_types / sizeof *builtin_types; i++)
-        pith_hashmap_put(&cg->builtins, builtin_types[i], strlen(builtin_types[i]), 2);
+        pith_hashmap_put(&cg->t->builtins, builtin_types[i], strlen(builtin_types[i]), 2);
     for (size_t i = 0; i < sizeof builtin_funcs / sizeof *builtin_funcs; i++)
-        pith_hashmap_put(&cg->builtins, builtin_funcs[i], strlen(builtin_funcs[i]), 1);
+        pith_hashmap_put(&cg->t->builtins, builtin_funcs[i], strlen(builtin_funcs[i]), 1);
 
-    for (uint32_t f = 0; f < cg->file_count; f++) {
-        const Pith__FileFacts *ff = cg->files[f].ff;
+    for (uint32_t f = 0; f < cg->t->file_count; f++) {
+        const Pith__FileFacts *ff = cg->t->files[f].ff;
         const char *m = ff->module ? ff->module : "";
         if (ff->is_package) {
             const char *slash = strrchr(ff->path, '/');
@@ -1621,39 +1803,39 @@ static void build_tables(struct cg *cg)
         if (m[0]) {
             uint32_t prev;
             /* a package wins over a same-named module file */
-            if (!pith_hashmap_get(&cg->mod_exact, m, strlen(m), &prev) || ff->is_package)
-                pith_hashmap_put(&cg->mod_exact, m, strlen(m), f + 1);
+            if (!pith_hashmap_get(&cg->t->mod_exact, m, strlen(m), &prev) || ff->is_package)
+                pith_hashmap_put(&cg->t->mod_exact, m, strlen(m), f + 1);
         }
         const char *dot = strrchr(m, '.');
-        cg->files[f].pkg = ff->is_package ? m
-                           : dot          ? pith_arena_strndup(&cg->arena, m, (size_t)(dot - m))
-                                          : "";
+        cg->t->files[f].pkg = ff->is_package ? m
+                              : dot          ? pith_arena_strndup(&cg->arena, m, (size_t)(dot - m))
+                                             : "";
     }
-    for (uint32_t f = 0; f < cg->file_count; f++)
+    for (uint32_t f = 0; f < cg->t->file_count; f++)
         add_suffixes(cg, f, &dirs_pkg);
     pith_hashmap_release(&dirs_pkg);
 
-    for (uint32_t f = 0; f < cg->file_count; f++) {
-        struct afile *af = &cg->files[f];
+    for (uint32_t f = 0; f < cg->t->file_count; f++) {
+        struct afile *af = &cg->t->files[f];
         const Pith__FileFacts *ff = af->ff;
         for (size_t i = 0; i < ff->n_symbols; i++) {
             uint32_t gid = af->base + (uint32_t)i + 1;
             const Pith__Symbol *s = ff->symbols[i];
             if (s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE)
                 continue;
-            uint32_t parent = cg->syms[gid].parent ? cg->syms[gid].parent : file_scope(cg, f);
+            uint32_t parent = cg->t->syms[gid].parent ? cg->t->syms[gid].parent : file_scope(cg, f);
             struct nsent e = { .kind = E_DEF, .scope = parent, .a = gid, .line = s->start_line };
             if (s->kind != PITH__SYMBOL_KIND__SYMBOL_LAMBDA)
-                map_add(cg, &cg->ns, parent, s->name, strlen(s->name), &e);
+                map_add(cg, &cg->t->ns, parent, s->name, strlen(s->name), &e);
             /* parameters */
-            int method = sym_is_class(cg, cg->syms[gid].parent) &&
+            int method = sym_is_class(cg, cg->t->syms[gid].parent) &&
                          s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS;
             if (method && s->n_params > 0 && !has_decorator(s, "staticmethod") &&
                 s->params[0]->kind != PITH__PARAM__KIND__VAR_POSITIONAL) {
                 int cls = has_decorator(s, "classmethod") || !strcmp(s->name, "__new__") ||
                           !strcmp(s->name, "__init_subclass__") ||
                           !strcmp(s->name, "__class_getitem__");
-                cg->syms[gid].first_param = cls ? 2 : 1;
+                cg->t->syms[gid].first_param = cls ? 2 : 1;
             }
             if (s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS) {
                 for (size_t k = 0; k < s->n_params; k++) {
@@ -1662,7 +1844,7 @@ static void build_tables(struct cg *cg)
                         .kind = E_PARAM, .scope = gid, .a = gid, .line = (uint32_t)k
                     };
                     if (pn && pn[0])
-                        map_add(cg, &cg->ns, gid, pn, strlen(pn), &pe);
+                        map_add(cg, &cg->t->ns, gid, pn, strlen(pn), &pe);
                 }
             }
         }
@@ -1679,13 +1861,13 @@ static void build_tables(struct cg *cg)
                 const char *k = mkkey(cg, scope, "", 0, &klen);
                 uint32_t head = 0;
                 uint32_t idx = new_entry(cg, &e);
-                if (pith_hashmap_get(&cg->stars, k, klen, &head)) {
-                    cg->ents.items[idx].next = cg->ents.items[head].next;
-                    cg->ents.items[head].next = idx;
+                if (pith_hashmap_get(&cg->t->stars, k, klen, &head)) {
+                    cg->t->ents.items[idx].next = cg->t->ents.items[head].next;
+                    cg->t->ents.items[head].next = idx;
                 } else {
                     char *copy = pith_arena_alloc(&cg->arena, klen);
                     memcpy(copy, k, klen);
-                    pith_hashmap_put(&cg->stars, copy, klen, idx);
+                    pith_hashmap_put(&cg->t->stars, copy, klen, idx);
                 }
                 continue;
             }
@@ -1696,17 +1878,17 @@ static void build_tables(struct cg *cg)
                     continue;
                 e.kind = E_IMPORT_MOD;
                 if (alias) {
-                    map_add(cg, &cg->ns, scope, alias, strlen(alias), &e);
+                    map_add(cg, &cg->t->ns, scope, alias, strlen(alias), &e);
                 } else {
                     size_t first = strcspn(target, ".");
                     e.s = pith_arena_strndup(&cg->arena, target, first);
-                    map_add(cg, &cg->ns, scope, target, first, &e);
+                    map_add(cg, &cg->t->ns, scope, target, first, &e);
                 }
             } else {
                 e.kind = E_IMPORT_FROM;
                 e.s2 = im->name;
                 const char *bound = alias ? alias : im->name;
-                map_add(cg, &cg->ns, scope, bound, strlen(bound), &e);
+                map_add(cg, &cg->t->ns, scope, bound, strlen(bound), &e);
             }
         }
         for (size_t i = 0; i < ff->n_bindings; i++) {
@@ -1730,7 +1912,7 @@ static void build_tables(struct cg *cg)
                 e.kind = E_OTHER;
             const char *dot = strchr(b->target, '.');
             if (!dot) {
-                map_add(cg, &cg->ns, scope, b->target, strlen(b->target), &e);
+                map_add(cg, &cg->t->ns, scope, b->target, strlen(b->target), &e);
                 continue;
             }
             /* self.x / cls.x in a method (or a function nested in one) */
@@ -1739,7 +1921,7 @@ static void build_tables(struct cg *cg)
                 continue;
             uint32_t cls = enclosing_class(cg, scope);
             if (cls)
-                map_add(cg, &cg->attrs, cls, attr, strlen(attr), &e);
+                map_add(cg, &cg->t->attrs, cls, attr, strlen(attr), &e);
         }
     }
 }
@@ -1754,10 +1936,6 @@ struct target {
     const char *reason;
 };
 
-struct edge_vec {
-    PITH_VEC(Pith__Edge) v;
-};
-
 static void add_target(struct target *ts, uint32_t *n, const struct target *t)
 {
     for (uint32_t i = 0; i < *n; i++) {
@@ -1769,14 +1947,14 @@ static void add_target(struct target *ts, uint32_t *n, const struct target *t)
         ts[(*n)++] = *t;
 }
 
-static void
-resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__CallSite *cs)
+static void resolve_call(struct cg *cg, uint32_t caller, const Pith__CallSite *cs)
 {
     struct vset vs;
     vs_init(&vs);
     const char *text = cs->callee ? cs->callee : "";
     cg->depth = 0;
-    cg->budget = 20000;
+    cg->peak = 0;
+    cg->budget = BUDGET;
     eval_expr(cg, &vs, caller, text);
     struct target ts[MAXC];
     uint32_t nt = 0, unknown = 0;
@@ -1788,7 +1966,7 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
         case V_FUNC: {
             t.kind = v->via ? v->via : PITH__EDGE_KIND__EDGE_DIRECT;
             t.callee = v->id;
-            const char *d = nontrivial_decorator(cg->syms[v->id].s);
+            const char *d = nontrivial_decorator(cg->t->syms[v->id].s);
             if (d) {
                 t.conf = t.conf * 9 / 10;
                 t.reason = afmt(cg, "decorated by @%s", d);
@@ -1800,11 +1978,11 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
             struct vset init;
             vs_init(&init);
             uint32_t n = 0;
-            uint32_t *mro = class_mro(cg, v->id, &n);
+            const uint32_t *mro = class_mro(cg, v->id, &n);
             t.kind = PITH__EDGE_KIND__EDGE_CONSTRUCTOR;
             t.callee = v->id;
             for (uint32_t k = 0; k < n; k++) {
-                uint32_t head = map_get(cg, &cg->ns, mro[k], "__init__", 8);
+                uint32_t head = map_get(cg, &cg->t->ns, mro[k], "__init__", 8);
                 if (!head)
                     continue;
                 eval_list(cg, &init, head, mro[k], "__init__", 8);
@@ -1832,7 +2010,7 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
                 add_target(ts, &nt, &t);
             } else {
                 unknown++;
-                unknown_reason = afmt(cg, "instance of %s is called", cg->syms[v->id].s->name);
+                unknown_reason = afmt(cg, "instance of %s is called", cg->t->syms[v->id].s->name);
             }
             break;
         }
@@ -1864,7 +2042,7 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
         e.kind = PITH__EDGE_KIND__EDGE_UNRESOLVED;
         e.callee_name = (char *)text;
         e.reason = (char *)(unknown_reason ? unknown_reason : "target unknown");
-        pith_vec_push(&ev->v, e);
+        pith_vec_push(&cg->edges, e);
         return;
     }
     for (uint32_t i = 0; i < nt; i++) {
@@ -1885,7 +2063,7 @@ resolve_call(struct cg *cg, struct edge_vec *ev, uint32_t caller, const Pith__Ca
             e.reason = (char *)(vs.why ? afmt(cg, "%u candidates: %s", nt, vs.why)
                                        : afmt(cg, "%u candidates", nt));
         }
-        pith_vec_push(&ev->v, e);
+        pith_vec_push(&cg->edges, e);
     }
 }
 
@@ -1907,79 +2085,184 @@ static int cmp_edges(const void *a, const void *b)
 
 /* ---- public ------------------------------------------------------------------------------- */
 
+/* Phase 2 on --jobs threads: each claims files by a counter and resolves their call sites into
+ * its own edge vector; file f's edges are edges[f_thread].items[f_start .. f_start + f_count],
+ * concatenated in file order afterwards, so the result does not depend on the threads. */
+struct resolve_job {
+    struct cg *cgs;
+    uint32_t *f_thread, *f_start, *f_count;
+    atomic_uint next;
+};
+
+struct resolve_arg {
+    struct resolve_job *job;
+    uint32_t self;
+};
+
+static void *resolve_main(void *arg)
+{
+    struct resolve_arg *ra = arg;
+    struct resolve_job *job = ra->job;
+    struct cg *cg = &job->cgs[ra->self];
+    for (;;) {
+        uint32_t f = atomic_fetch_add(&job->next, 1);
+        if (f >= cg->t->file_count)
+            break;
+        const struct afile *af = &cg->t->files[f];
+        job->f_thread[f] = ra->self;
+        job->f_start[f] = (uint32_t)cg->edges.count;
+        if (af->ok) {
+            for (size_t i = 0; i < af->ff->n_calls; i++) {
+                const Pith__CallSite *cs = af->ff->calls[i];
+                resolve_call(cg, gid_of(cg, f, cs->caller), cs);
+            }
+        }
+        job->f_count[f] = (uint32_t)(cg->edges.count - job->f_start[f]);
+    }
+    return NULL;
+}
+
 struct analyze_graph_store {
-    struct cg cg;
+    struct cg_tables t;
+    struct cg *cgs; /* [ncg]; cgs[0] also built the tables */
+    int ncg;
     Pith__FileFacts **sorted;
     Pith__GFile *files;
     Pith__GFile **file_ptrs;
     Pith__GSymbol *syms;
     Pith__GSymbol **sym_ptrs;
-    struct edge_vec edges;
+    PITH_VEC(Pith__Edge) edges;
     Pith__Edge **edge_ptrs;
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cg_init(struct cg *cg, struct cg_tables *t)
+{
+    cg->t = t;
+    pith_arena_init(&cg->arena);
+    pith_buf_init(&cg->key);
+}
+
+static void resolve_calls(struct analyze_graph_store *st)
+{
+    int jobs = st->ncg;
+    struct cg_tables *t = &st->t;
+    size_t nf = t->file_count;
+    struct resolve_job job = { .cgs = st->cgs };
+    job.f_thread = pith_xcalloc(nf + 1, sizeof *job.f_thread);
+    job.f_start = pith_xcalloc(nf + 1, sizeof *job.f_start);
+    job.f_count = pith_xcalloc(nf + 1, sizeof *job.f_count);
+    atomic_init(&job.next, 0);
+    struct resolve_arg *args = pith_xcalloc((size_t)jobs, sizeof *args);
+    pthread_t *tids = pith_xcalloc((size_t)jobs, sizeof *tids);
+    int started = 1;
+    for (int i = 0; i < jobs; i++)
+        args[i] = (struct resolve_arg){ .job = &job, .self = (uint32_t)i };
+    for (int i = 1; i < jobs; i++) {
+        if (pthread_create(&tids[i], NULL, resolve_main, &args[i]) != 0)
+            break; /* fewer threads: the same result */
+        started++;
+    }
+    resolve_main(&args[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(tids[i], NULL);
+    size_t total = 0;
+    for (size_t f = 0; f < nf; f++)
+        total += job.f_count[f];
+    pith_vec_reserve(&st->edges, total ? total : 1);
+    for (size_t f = 0; f < nf; f++) {
+        const struct cg *cg = &st->cgs[job.f_thread[f]];
+        memcpy(st->edges.items + st->edges.count, cg->edges.items + job.f_start[f],
+               job.f_count[f] * sizeof *st->edges.items);
+        st->edges.count += job.f_count[f];
+    }
+    for (int i = 0; i < jobs; i++)
+        pith_vec_release(&st->cgs[i].edges);
+    free(job.f_thread);
+    free(job.f_start);
+    free(job.f_count);
+    free(args);
+    free(tids);
+}
 
 void analyze_graph_build(struct analyze_graph **out,
                          Pith__FileFacts *const *facts,
                          size_t count,
-                         const char *repo_root)
+                         const char *repo_root,
+                         int jobs)
 {
+    double t0 = now_s(), t1, t2, t3;
     struct analyze_graph *g = pith_xcalloc(1, sizeof *g);
     struct analyze_graph_store *st = pith_xcalloc(1, sizeof *st);
-    struct cg *cg = &st->cg;
+    struct cg_tables *t = &st->t;
     g->store = st;
-    pith_arena_init(&cg->arena);
-    pith_hashmap_init(&cg->mod_exact);
-    pith_hashmap_init(&cg->mod_suffix);
-    pith_hashmap_init(&cg->ns);
-    pith_hashmap_init(&cg->attrs);
-    pith_hashmap_init(&cg->stars);
-    pith_hashmap_init(&cg->builtins);
-    pith_buf_init(&cg->key);
+    if (jobs < 1)
+        jobs = 1;
+    if ((size_t)jobs > count)
+        jobs = count ? (int)count : 1;
+    if (jobs > 256)
+        jobs = 256;
+    st->ncg = jobs;
+    st->cgs = pith_xcalloc((size_t)jobs, sizeof *st->cgs);
+    for (int i = 0; i < jobs; i++)
+        cg_init(&st->cgs[i], t);
+    struct cg *cg = &st->cgs[0];
+    pith_hashmap_init(&t->mod_exact);
+    pith_hashmap_init(&t->mod_suffix);
+    pith_hashmap_init(&t->ns);
+    pith_hashmap_init(&t->attrs);
+    pith_hashmap_init(&t->stars);
+    pith_hashmap_init(&t->builtins);
 
     st->sorted = pith_xmalloc((count ? count : 1) * sizeof *st->sorted);
     memcpy(st->sorted, facts, count * sizeof *facts);
     qsort(st->sorted, count, sizeof *st->sorted, cmp_files);
 
-    cg->file_count = count;
-    cg->files = pith_xcalloc(count ? count : 1, sizeof *cg->files);
+    t->file_count = count;
+    t->files = pith_xcalloc(count ? count : 1, sizeof *t->files);
     uint32_t total = 0;
     for (size_t f = 0; f < count; f++) {
-        cg->files[f].ff = st->sorted[f];
-        cg->files[f].base = total;
-        cg->files[f].ok = st->sorted[f]->status == PITH__FILE_STATUS__FILE_OK;
+        t->files[f].ff = st->sorted[f];
+        t->files[f].base = total;
+        t->files[f].ok = st->sorted[f]->status == PITH__FILE_STATUS__FILE_OK;
         total += (uint32_t)st->sorted[f]->n_symbols;
     }
-    cg->sym_count = total;
-    cg->syms = pith_xcalloc(total + 1, sizeof *cg->syms);
+    t->sym_count = total;
+    t->syms = pith_xcalloc(total + 1, sizeof *t->syms);
     for (uint32_t f = 0; f < count; f++) {
-        struct afile *af = &cg->files[f];
+        struct afile *af = &t->files[f];
         for (size_t i = 0; i < af->ff->n_symbols; i++) {
             uint32_t gid = af->base + (uint32_t)i + 1;
             Pith__Symbol *s = af->ff->symbols[i];
-            cg->syms[gid].s = s;
-            cg->syms[gid].file = f;
+            t->syms[gid].s = s;
+            t->syms[gid].file = f;
             if (s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE && !af->mod_gid)
                 af->mod_gid = gid;
         }
         for (size_t i = 0; i < af->ff->n_symbols; i++) {
             uint32_t gid = af->base + (uint32_t)i + 1;
             uint32_t p = af->ff->symbols[i]->parent;
-            cg->syms[gid].parent = p && p <= af->ff->n_symbols && p != i + 1 ? af->base + p : 0;
+            t->syms[gid].parent = p && p <= af->ff->n_symbols && p != i + 1 ? af->base + p : 0;
         }
     }
     build_tables(cg);
+    size_t ne = t->ents.count ? t->ents.count : 1;
+    t->memo = pith_xmalloc(ne * sizeof *t->memo);
+    for (size_t i = 0; i < ne; i++)
+        atomic_init(&t->memo[i], NULL);
 
-    /* edges */
-    for (uint32_t f = 0; f < count; f++) {
-        const struct afile *af = &cg->files[f];
-        if (!af->ok)
-            continue;
-        for (size_t i = 0; i < af->ff->n_calls; i++) {
-            const Pith__CallSite *cs = af->ff->calls[i];
-            resolve_call(cg, &st->edges, gid_of(cg, f, cs->caller), cs);
-        }
-    }
-    qsort(st->edges.v.items, st->edges.v.count, sizeof *st->edges.v.items, cmp_edges);
+    t1 = now_s();
+    resolve_classes(cg);
+    t2 = now_s();
+    resolve_calls(st);
+    t3 = now_s();
+    qsort(st->edges.items, st->edges.count, sizeof *st->edges.items, cmp_edges);
 
     /* graph */
     Pith__Graph *gr = &g->graph;
@@ -2006,13 +2289,13 @@ void analyze_graph_build(struct analyze_graph **out,
     st->syms = pith_xcalloc(total + 1, sizeof *st->syms);
     st->sym_ptrs = pith_xcalloc(total + 1, sizeof *st->sym_ptrs);
     for (uint32_t gid = 1; gid <= total; gid++) {
-        const struct asym *a = &cg->syms[gid];
+        const struct asym *a = &t->syms[gid];
         const Pith__Symbol *s = a->s;
         Pith__GSymbol *gs = &st->syms[gid - 1];
         pith__gsymbol__init(gs);
         gs->kind = s->kind;
         gs->name = s->name;
-        const char *path = cg->files[a->file].ff->path;
+        const char *path = t->files[a->file].ff->path;
         gs->qualname = s->qualname && s->qualname[0]
                            ? astrcat3(cg, path, ":", s->qualname, strlen(s->qualname))
                            : (char *)path;
@@ -2034,22 +2317,23 @@ void analyze_graph_build(struct analyze_graph **out,
         gs->comments = s->comments;
         gs->is_async = s->is_async;
         if (s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS) {
-            cg->depth = 0;
-            cg->budget = 20000;
-            class_bases(cg, gid);
-            gs->n_base_ids = cg->syms[gid].base_count;
-            gs->base_ids = cg->syms[gid].base_ids;
+            gs->n_base_ids = a->base_count;
+            gs->base_ids = a->base_ids;
         }
         st->sym_ptrs[gid - 1] = gs;
     }
     gr->n_symbols = total;
     gr->symbols = st->sym_ptrs;
-    size_t ne = st->edges.v.count;
-    st->edge_ptrs = pith_xcalloc(ne ? ne : 1, sizeof *st->edge_ptrs);
-    for (size_t i = 0; i < ne; i++)
-        st->edge_ptrs[i] = &st->edges.v.items[i];
-    gr->n_edges = ne;
+    size_t nedges = st->edges.count;
+    st->edge_ptrs = pith_xcalloc(nedges ? nedges : 1, sizeof *st->edge_ptrs);
+    for (size_t i = 0; i < nedges; i++)
+        st->edge_ptrs[i] = &st->edges.items[i];
+    gr->n_edges = nedges;
     gr->edges = st->edge_ptrs;
+    g->phase_s[0] = t1 - t0;
+    g->phase_s[1] = t2 - t1;
+    g->phase_s[2] = t3 - t2;
+    g->phase_s[3] = now_s() - t3;
     *out = g;
 }
 
@@ -2058,25 +2342,30 @@ void analyze_graph_free(struct analyze_graph *g)
     if (!g)
         return;
     struct analyze_graph_store *st = g->store;
-    struct cg *cg = &st->cg;
-    pith_hashmap_release(&cg->mod_exact);
-    pith_hashmap_release(&cg->mod_suffix);
-    pith_hashmap_release(&cg->ns);
-    pith_hashmap_release(&cg->attrs);
-    pith_hashmap_release(&cg->stars);
-    pith_hashmap_release(&cg->builtins);
-    pith_vec_release(&cg->links);
-    pith_vec_release(&cg->ents);
-    pith_buf_release(&cg->key);
-    free(cg->files);
-    free(cg->syms);
-    pith_arena_release(&cg->arena);
+    struct cg_tables *t = &st->t;
+    pith_hashmap_release(&t->mod_exact);
+    pith_hashmap_release(&t->mod_suffix);
+    pith_hashmap_release(&t->ns);
+    pith_hashmap_release(&t->attrs);
+    pith_hashmap_release(&t->stars);
+    pith_hashmap_release(&t->builtins);
+    pith_vec_release(&t->links);
+    pith_vec_release(&t->ents);
+    free(t->memo);
+    free(t->files);
+    free(t->syms);
+    for (int i = 0; i < st->ncg; i++) {
+        pith_buf_release(&st->cgs[i].key);
+        pith_arena_release(&st->cgs[i].arena);
+        pith_vec_release(&st->cgs[i].edges);
+    }
+    free(st->cgs);
     free(st->sorted);
     free(st->files);
     free(st->file_ptrs);
     free(st->syms);
     free(st->sym_ptrs);
-    pith_vec_release(&st->edges.v);
+    pith_vec_release(&st->edges);
     free(st->edge_ptrs);
     free(st);
     free(g);

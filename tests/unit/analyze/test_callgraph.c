@@ -182,7 +182,7 @@ static char *edges_of(struct fb **files, size_t n)
     for (size_t i = 0; i < n; i++)
         ff[i] = fb_done(files[i]);
     struct analyze_graph *g;
-    analyze_graph_build(&g, ff, n, NULL);
+    analyze_graph_build(&g, ff, n, NULL, 2);
     struct pith_buf b = PITH_BUF_INIT;
     const Pith__Graph *gr = &g->graph;
     for (size_t i = 0; i < gr->n_edges; i++) {
@@ -409,7 +409,7 @@ PITH_TEST(analyze_dump_lists_files_symbols_edges)
     (void)c;
     Pith__FileFacts *ff = fb_done(m);
     struct analyze_graph *g;
-    analyze_graph_build(&g, &ff, 1, "/repo");
+    analyze_graph_build(&g, &ff, 1, "/repo", 1);
     struct pith_buf b = PITH_BUF_INIT;
     analyze_dump(&b, &g->graph);
     CHECK_EQ_STR(b.ptr, "graph files=1 symbols=3 edges=1\n"
@@ -480,7 +480,7 @@ PITH_TEST(analyze_graph_pack_matches_protobuf_c)
     }
     for (int root = 0; root < 2; root++) {
         struct analyze_graph *g;
-        analyze_graph_build(&g, ff, NFILES, root ? "/some/repo" : NULL);
+        analyze_graph_build(&g, ff, NFILES, root ? "/some/repo" : NULL, 1);
         CHECK(g->graph.n_files + g->graph.n_symbols + g->graph.n_edges > 3 * 512);
         size_t len = pith__graph__get_packed_size(&g->graph);
         uint8_t *want = pith_xmalloc(len);
@@ -498,4 +498,88 @@ PITH_TEST(analyze_graph_pack_matches_protobuf_c)
     for (int i = 0; i < NFILES; i++)
         fb_release(files[i]);
     pith_arena_release(&A);
+}
+
+PITH_TEST(analyze_base_cycle_is_dropped_from_the_mro)
+{
+    pith_arena_init(&A);
+    struct fb *m = fb_new("m.py", "m", 0);
+    uint32_t root = fb_def(m, CLASS, "Root", 1, NULL, NULL, NULL);
+    fb_def(m, METHOD, "Root.hello", root, "self", NULL, NULL);
+    uint32_t p = fb_def(m, CLASS, "P", 1, NULL, "Q,Root", NULL);
+    uint32_t q = fb_def(m, CLASS, "Q", 1, NULL, "P", NULL);
+    uint32_t pg = fb_def(m, METHOD, "P.go", p, "self", NULL, NULL);
+    uint32_t qg = fb_def(m, METHOD, "Q.go", q, "self", NULL, NULL);
+    fb_call(m, pg, "self.hello", 3);
+    fb_call(m, pg, "self.missing", 4);
+    fb_call(m, qg, "self.hello", 5);
+    check_edges(&m, 1,
+                "m.py:P.go -> m.py:Root.hello inherited 900 L3\n"
+                "m.py:P.go -> self.missing unresolved 0 L4\n"
+                "m.py:Q.go -> self.hello unresolved 0 L5\n");
+    pith_arena_release(&A);
+}
+
+/* Cycles through bindings, star imports, `x = x.attr` and bases: the dump is the same for any
+ * file order and any number of threads (resolution results never depend on what was memoised
+ * before). */
+PITH_TEST(analyze_cycles_independent_of_order_and_jobs)
+{
+    enum { NF = 4 };
+    char *want = NULL;
+    for (int rot = 0; rot < NF; rot++) {
+        for (int jobs = 1; jobs <= 4; jobs++) {
+            pith_arena_init(&A);
+            struct fb *f[NF];
+            f[0] = fb_new("p/__init__.py", "p", 1);
+            fb_import(f[0], 1, "a", 1, "*", NULL);
+            fb_import(f[0], 1, "b", 1, "*", NULL);
+            f[1] = fb_new("p/a.py", "p.a", 0);
+            fb_import(f[1], 1, "", 1, "b", NULL); /* from . import b (no __all__) */
+            uint32_t fa = fb_def(f[1], FUNC, "fa", 1, "", NULL, NULL);
+            fb_bind(f[1], 1, "x", B_NAME, "y");
+            fb_bind(f[1], 1, "y", B_NAME, "x");
+            fb_bind(f[1], 1, "x", B_NAME, "K");
+            uint32_t k = fb_def(f[1], CLASS, "K", 1, NULL, "L", NULL);
+            fb_def(f[1], CLASS, "L", 1, NULL, "K", NULL);
+            fb_def(f[1], METHOD, "K.run", k, "self", NULL, NULL);
+            fb_call(f[1], fa, "b.fb", 2);
+            fb_call(f[1], fa, "y", 3);
+            fb_call(f[1], fa, "x", 4);
+            fb_call(f[1], fa, "K().run", 5);
+            f[2] = fb_new("p/b.py", "p.b", 0);
+            fb_import(f[2], 1, "", 1, "a", NULL);
+            uint32_t fbb = fb_def(f[2], FUNC, "fb", 1, "", NULL, NULL);
+            fb_bind(f[2], 1, "z", B_CALL, "a.K");
+            fb_bind(f[2], 1, "z", B_NAME, "z.w");
+            fb_call(f[2], fbb, "a.fa", 2);
+            fb_call(f[2], fbb, "z.run", 3);
+            f[3] = fb_new("c.py", "c", 0);
+            fb_import(f[3], 1, "p", 0, "*", NULL);
+            uint32_t fc = fb_def(f[3], FUNC, "fc", 1, "", NULL, NULL);
+            fb_call(f[3], fc, "a.y", 2);
+            fb_call(f[3], fc, "b.z.run", 3);
+            Pith__FileFacts *ff[NF];
+            for (int i = 0; i < NF; i++)
+                ff[i] = fb_done(f[(i + rot) % NF]);
+            struct analyze_graph *g;
+            analyze_graph_build(&g, ff, NF, NULL, jobs);
+            struct pith_buf b = PITH_BUF_INIT;
+            analyze_dump(&b, &g->graph);
+            char *got = pith_buf_detach(&b, NULL);
+            if (!want)
+                want = got;
+            else {
+                CHECK_EQ_STR(got, want);
+                free(got);
+            }
+            analyze_graph_free(g);
+            for (int i = 0; i < NF; i++)
+                fb_release(f[i]);
+            pith_arena_release(&A);
+        }
+    }
+    CHECK(strstr(want, "edge p/a.py:fa -> p/b.py:fb import 1000 L2:0") != NULL);
+    CHECK(strstr(want, "edge p/a.py:fa -> p/a.py:K.run method 900 L5:0") != NULL);
+    free(want);
 }
