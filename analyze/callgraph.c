@@ -66,7 +66,17 @@ struct vset {
     struct val v[MAXC];
 };
 
-enum ekind { E_DEF, E_IMPORT_MOD, E_IMPORT_FROM, E_CALL, E_NAME, E_OTHER, E_PARAM, E_STAR };
+enum ekind {
+    E_DEF,
+    E_IMPORT_MOD,
+    E_IMPORT_FROM,
+    E_CALL,
+    E_NAME,
+    E_OTHER,
+    E_PARAM,
+    E_STAR,
+    E_ANNOT
+};
 
 struct nsent {
     uint32_t next;
@@ -804,6 +814,9 @@ static void eval_entry_raw(struct cg *cg, struct vset *out, uint32_t idx)
     }
     case E_NAME:
         eval_expr(cg, out, e.scope, e.s);
+        break;
+    case E_ANNOT: /* x: T = v (v not a call): an instance of T, as for an annotated parameter */
+        eval_annotation(cg, out, e.scope, e.s, e.s2);
         break;
     case E_OTHER:
         vs_unknown(out, afmt(cg, "%s is bound to an expression of unknown type", e.s2));
@@ -1904,11 +1917,15 @@ static void build_tables(struct cg *cg)
             case PITH__BINDING__KIND__NAME:
                 e.kind = E_NAME;
                 break;
+            case PITH__BINDING__KIND__ANNOTATION:
+                e.kind = E_ANNOT;
+                break;
             default:
                 e.kind = E_OTHER;
                 break;
             }
-            if ((e.kind == E_CALL || e.kind == E_NAME) && (!b->value || !b->value[0]))
+            if ((e.kind == E_CALL || e.kind == E_NAME || e.kind == E_ANNOT) &&
+                (!b->value || !b->value[0]))
                 e.kind = E_OTHER;
             const char *dot = strchr(b->target, '.');
             if (!dot) {

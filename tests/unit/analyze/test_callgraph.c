@@ -174,6 +174,7 @@ static void fb_release(struct fb *f)
 #define B_CALL  PITH__BINDING__KIND__CALL
 #define B_NAME  PITH__BINDING__KIND__NAME
 #define B_OTHER PITH__BINDING__KIND__OTHER
+#define B_ANN   PITH__BINDING__KIND__ANNOTATION
 
 /* "caller -> callee kind confidence Lline" per edge, in graph order (caller owns). */
 static char *edges_of(struct fb **files, size_t n)
@@ -497,6 +498,37 @@ PITH_TEST(analyze_graph_pack_matches_protobuf_c)
     }
     for (int i = 0; i < NFILES; i++)
         fb_release(files[i]);
+    pith_arena_release(&A);
+}
+
+PITH_TEST(analyze_annotated_assignments)
+{
+    pith_arena_init(&A);
+    struct fb *m = fb_new("m.py", "m", 0);
+    fb_import(m, 1, "json", 0, NULL, NULL);
+    uint32_t k = fb_def(m, CLASS, "K", 1, NULL, NULL, NULL);
+    fb_def(m, METHOD, "K.go", k, "self", NULL, NULL);
+    uint32_t init = fb_def(m, METHOD, "K.__init__", k, "self", NULL, NULL);
+    fb_bind(m, init, "self.peer", B_ANN, "Optional[K]"); /* self.peer: Optional[K] = None */
+    uint32_t f = fb_def(m, FUNC, "f", 1, "xs", NULL, NULL);
+    fb_bind(m, f, "a", B_ANN, "K");                /* a: K = xs[0] */
+    fb_bind(m, f, "d", B_ANN, "json.JSONDecoder"); /* d: json.JSONDecoder = xs[1] */
+    fb_bind(m, f, "l", B_ANN, "list[K]");          /* l: list[K] = [] */
+    fb_bind(m, f, "u", B_ANN, "Unknown");          /* u: Unknown = 0 */
+    fb_bind(m, f, "o", B_OTHER, "");               /* for o in xs */
+    fb_call(m, f, "a.go", 3);
+    fb_call(m, f, "d.decode", 4);
+    fb_call(m, f, "l.append", 5);
+    fb_call(m, f, "u.go", 6);
+    fb_call(m, f, "o.go", 7);
+    fb_call(m, init, "self.peer.go", 8);
+    check_edges(&m, 1,
+                "m.py:K.__init__ -> m.py:K.go method 800 L8\n"
+                "m.py:f -> m.py:K.go method 800 L3\n"
+                "m.py:f -> json.JSONDecoder.decode external 800 L4\n"
+                "m.py:f -> l.append unresolved 0 L5\n"
+                "m.py:f -> u.go unresolved 0 L6\n"
+                "m.py:f -> o.go unresolved 0 L7\n");
     pith_arena_release(&A);
 }
 
