@@ -24,9 +24,9 @@ struct py_syms {
         keyword_argument, dictionary_splat, generator_expression, comment, assignment,
         augmented_assignment, named_expression, attribute, string, concatenated_string,
         expression_statement, import_statement, import_from_statement, aliased_import, dotted_name,
-        relative_import, import_prefix, wildcard_import, with_item, as_pattern, as_pattern_target,
-        list, tuple, type_alias_statement, parenthesized_expression, for_statement, for_in_clause,
-        except_clause, pattern_list, tuple_pattern, list_pattern;
+        relative_import, import_prefix, wildcard_import, string_content, with_item, as_pattern,
+        as_pattern_target, list, tuple, type_alias_statement, parenthesized_expression,
+        for_statement, for_in_clause, except_clause, pattern_list, tuple_pattern, list_pattern;
 };
 
 struct py_fields {
@@ -38,8 +38,29 @@ struct py_fields {
 struct frame {
     TSNode node;
     uint32_t sym;
+    uint32_t call; /* a call, or its `arguments` argument_list: index in p->calls + 1 */
     TSSymbol type;
     uint8_t pushed; /* this node opened a scope */
+};
+
+/* What enter() does with a node kind (p->on[symbol]). */
+enum on_kind {
+    ON_NONE,
+    ON_CALL,
+    ON_FUNCTION,
+    ON_CLASS,
+    ON_LAMBDA,
+    ON_ASSIGN,
+    ON_COMMENT,
+    ON_IMPORT,
+    ON_IMPORT_FROM,
+    ON_WITH_ITEM,
+    ON_LOOP,
+    ON_EXCEPT,
+    ON_AUGASSIGN,
+    ON_WALRUS,
+    ON_TYPE_ALIAS,
+    ON_STRING
 };
 
 struct scope {
@@ -56,6 +77,8 @@ struct lang_python {
     struct py_syms s;
     struct py_fields f;
     struct frame *frames; /* LANG_PYTHON_MAX_DEPTH + 1 */
+    uint8_t *on;          /* enum on_kind by node symbol */
+    uint32_t on_count;
 
     /* per file */
     struct pith_arena *arena;
@@ -124,6 +147,7 @@ struct lang_python *lang_python_new(void)
     S(named_expression);
     S(attribute);
     S(string);
+    S(string_content);
     S(concatenated_string);
     S(expression_statement);
     S(import_statement);
@@ -165,6 +189,24 @@ struct lang_python *lang_python_new(void)
     F(object);
     F(attribute);
 #undef F
+    p->on_count = ts_language_symbol_count(l);
+    p->on = pith_xcalloc(p->on_count, 1);
+    p->on[p->s.call] = ON_CALL;
+    p->on[p->s.function_definition] = ON_FUNCTION;
+    p->on[p->s.class_definition] = ON_CLASS;
+    p->on[p->s.lambda] = ON_LAMBDA;
+    p->on[p->s.assignment] = ON_ASSIGN;
+    p->on[p->s.comment] = ON_COMMENT;
+    p->on[p->s.import_statement] = ON_IMPORT;
+    p->on[p->s.import_from_statement] = ON_IMPORT_FROM;
+    p->on[p->s.with_item] = ON_WITH_ITEM;
+    p->on[p->s.for_statement] = ON_LOOP;
+    p->on[p->s.for_in_clause] = ON_LOOP;
+    p->on[p->s.except_clause] = ON_EXCEPT;
+    p->on[p->s.augmented_assignment] = ON_AUGASSIGN;
+    p->on[p->s.named_expression] = ON_WALRUS;
+    p->on[p->s.type_alias_statement] = ON_TYPE_ALIAS;
+    p->on[p->s.string] = ON_STRING;
     return p;
 }
 
@@ -174,6 +216,7 @@ void lang_python_free(struct lang_python *p)
         return;
     ts_parser_delete(p->parser);
     free(p->frames);
+    free(p->on);
     pith_vec_release(&p->syms);
     pith_vec_release(&p->imports);
     pith_vec_release(&p->calls);
@@ -891,7 +934,9 @@ static void on_lambda(struct lang_python *p, uint32_t d, TSNode n)
 
 /* --- calls, bindings, imports, comments --------------------------------------------------- */
 
-static void on_call(struct lang_python *p, TSNode n)
+/* Records the call; the walk counts its arguments (see enter) unless they are a generator
+ * expression, which is one argument. */
+static void on_call(struct lang_python *p, uint32_t d, TSNode n)
 {
     Pith__CallSite cs = PITH__CALL_SITE__INIT;
     TSNode fn = field(p, n, p->f.function), args = field(p, n, p->f.arguments);
@@ -902,21 +947,22 @@ static void on_call(struct lang_python *p, TSNode n)
     TSPoint sp = ts_node_start_point(n);
     cs.line = sp.row + 1;
     cs.col = sp.column;
-    if (!ts_node_is_null(args)) {
-        if (ts_node_symbol(args) == p->s.generator_expression) {
-            cs.arg_count = 1;
-        } else {
-            TSTreeCursor *c = &p->aux;
-            ts_tree_cursor_reset(c, args);
-            for (int ok = ts_tree_cursor_goto_first_child(c); ok;
-                 ok = ts_tree_cursor_goto_next_sibling(c)) {
-                TSNode a = ts_tree_cursor_current_node(c);
-                if (ts_node_is_named(a) && ts_node_symbol(a) != p->s.comment)
-                    cs.arg_count++;
-            }
-        }
-    }
+    if (!ts_node_is_null(args) && ts_node_symbol(args) == p->s.generator_expression)
+        cs.arg_count = 1;
     pith_vec_push(&p->calls, cs);
+    p->frames[d].call = (uint32_t)p->calls.count;
+}
+
+/* A string without interpolations holds no calls, lambdas or comments: its parts need no
+ * visit. Such a string's children are string_start, at most one string_content (escapes are
+ * its leaves) and string_end; a string with a syntax error is walked. The prefix is no guide:
+ * after an error the scanner may read a string without one as an f-string. */
+static int plain_string(struct lang_python *p, TSNode n)
+{
+    if (ts_node_has_error(n))
+        return 0;
+    uint32_t count = ts_node_child_count(n);
+    return count == 2 || (count == 3 && ts_node_symbol(ts_node_child(n, 1)) == p->s.string_content);
 }
 
 /* "x", "self.x" / "cls.x", or NULL for targets that are not bindings. */
@@ -1252,50 +1298,81 @@ static void finish_comments(struct lang_python *p)
 
 /* --- the walk ---------------------------------------------------------------------------- */
 
-static void enter(struct lang_python *p, uint32_t d)
+/* Handles the node under the cursor at depth d. Returns 1 when its children need no visit. */
+static int enter(struct lang_python *p, uint32_t d)
 {
     TSNode n = ts_tree_cursor_current_node(&p->cur);
     struct frame *fr = &p->frames[d];
     TSSymbol t = ts_node_symbol(n);
     fr->node = n;
     fr->sym = 0;
+    fr->call = 0;
     fr->type = t;
     fr->pushed = 0;
-    if (d > 0 && p->frames[d - 1].sym && ts_tree_cursor_current_field_id(&p->cur) == p->f.body) {
-        uint32_t id = p->frames[d - 1].sym;
-        if (p->frames[d - 1].type != p->s.lambda)
-            do_body(p, id, n);
-        push_scope(p, id);
-        fr->pushed = 1;
+    if (d > 0) {
+        struct frame *up = &p->frames[d - 1];
+        if (up->sym && ts_tree_cursor_current_field_id(&p->cur) == p->f.body) {
+            if (up->type != p->s.lambda)
+                do_body(p, up->sym, n);
+            push_scope(p, up->sym);
+            fr->pushed = 1;
+        } else if (up->call && up->type == p->s.argument_list) {
+            if (t != p->s.comment && ts_node_is_named(n))
+                p->calls.items[up->call - 1].arg_count++;
+        } else if (up->call && t == p->s.argument_list &&
+                   ts_tree_cursor_current_field_id(&p->cur) == p->f.arguments) {
+            fr->call = up->call; /* its named children are the call's arguments */
+        }
     }
-    if (t == p->s.call)
-        on_call(p, n);
-    else if (t == p->s.function_definition)
+    switch (t < p->on_count ? p->on[t] : ON_NONE) {
+    case ON_CALL:
+        on_call(p, d, n);
+        break;
+    case ON_FUNCTION:
         on_def(p, d, n, 0);
-    else if (t == p->s.class_definition)
+        break;
+    case ON_CLASS:
         on_def(p, d, n, 1);
-    else if (t == p->s.lambda)
+        break;
+    case ON_LAMBDA:
         on_lambda(p, d, n);
-    else if (t == p->s.assignment)
+        break;
+    case ON_ASSIGN:
         on_assign(p, d, n);
-    else if (t == p->s.comment)
+        break;
+    case ON_COMMENT:
         on_comment(p, d, n);
-    else if (t == p->s.import_statement)
+        break;
+    case ON_IMPORT:
         on_import(p, n, 0);
-    else if (t == p->s.import_from_statement)
+        break;
+    case ON_IMPORT_FROM:
         on_import(p, n, 1);
-    else if (t == p->s.with_item)
+        break;
+    case ON_WITH_ITEM:
         on_with_item(p, n);
-    else if (t == p->s.for_statement || t == p->s.for_in_clause)
+        break;
+    case ON_LOOP:
         on_loop_target(p, n);
-    else if (t == p->s.except_clause)
+        break;
+    case ON_EXCEPT:
         on_except(p, n);
-    else if (t == p->s.augmented_assignment)
+        break;
+    case ON_AUGASSIGN:
         on_augassign(p, n);
-    else if (t == p->s.named_expression)
+        break;
+    case ON_WALRUS:
         on_walrus(p, n);
-    else if (t == p->s.type_alias_statement)
+        break;
+    case ON_TYPE_ALIAS:
         on_type_alias(p, n);
+        break;
+    case ON_STRING:
+        return plain_string(p, n);
+    default:
+        break;
+    }
+    return 0;
 }
 
 static void leave(struct lang_python *p, uint32_t d)
@@ -1309,12 +1386,13 @@ static int walk(struct lang_python *p)
 {
     TSTreeCursor *c = &p->cur;
     uint32_t d = 0;
-    enter(p, 0);
+    int skip = enter(p, 0);
     for (;;) {
-        if (ts_tree_cursor_goto_first_child(c)) {
+        /* a skipped string is at most two levels deep: too deep a tree still fails */
+        if ((!skip || d + 2 >= LANG_PYTHON_MAX_DEPTH) && ts_tree_cursor_goto_first_child(c)) {
             if (++d >= LANG_PYTHON_MAX_DEPTH)
                 return -1;
-            enter(p, d);
+            skip = enter(p, d);
             continue;
         }
         for (;;) {
@@ -1322,7 +1400,7 @@ static int walk(struct lang_python *p)
             if (d == 0)
                 return 0;
             if (ts_tree_cursor_goto_next_sibling(c)) {
-                enter(p, d);
+                skip = enter(p, d);
                 break;
             }
             ts_tree_cursor_goto_parent(c);
