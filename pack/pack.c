@@ -156,26 +156,36 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
-static const Pith__Graph *sort_graph;
+/* Sorting by string: each entry carries the string's first 8 bytes as a big-endian number
+ * (zero after the end), so most comparisons are one integer compare and touch no string. The
+ * order is strcmp's (unsigned bytes), then `id`. */
+struct str_key {
+    uint64_t key;
+    const char *s;
+    uint32_t id;
+};
 
-static int cmp_qualname(const void *a, const void *b)
+static struct str_key str_key_of(const char *s, uint32_t id)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int r = strcmp(nz(sort_graph->symbols[x]->qualname), nz(sort_graph->symbols[y]->qualname));
-    if (r)
-        return r;
-    return x < y ? -1 : x > y;
+    struct str_key k = { 0, s, id };
+    int i = 0;
+    for (; i < 8 && s[i]; i++)
+        k.key = k.key << 8 | (unsigned char)s[i];
+    k.key <<= 8 * (8 - i);
+    return k;
 }
 
-static const struct pack_ctx *sort_ctx;
-
-static int cmp_name(const void *a, const void *b)
+static int cmp_str_key(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    int r = strcmp(nz(sym_of(sort_ctx, x)->name), nz(sym_of(sort_ctx, y)->name));
-    if (r)
-        return r;
-    return x < y ? -1 : x > y; /* ids are in qualname order */
+    const struct str_key *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if ((x->key & 0xff) != 0) { /* equal first 8 bytes, none of them the end */
+        int r = strcmp(x->s + 8, y->s + 8);
+        if (r)
+            return r;
+    }
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 #define CMP_FIELD(a, b)                \
@@ -312,13 +322,56 @@ static void build_symbols(struct pack_ctx *c, struct pith_buf *out)
 
 static void build_names(struct pack_ctx *c, struct pith_buf *out)
 {
+    struct str_key *keys = pith_xmalloc(((size_t)c->nsyms + 1) * sizeof *keys);
+    for (uint32_t i = 0; i < c->nsyms; i++)
+        keys[i] = str_key_of(nz(sym_of(c, i + 1)->name), i + 1); /* ids are in qualname order */
+    qsort(keys, c->nsyms, sizeof *keys, cmp_str_key);
     uint32_t *ids = pith_xmalloc(((size_t)c->nsyms + 1) * sizeof *ids);
     for (uint32_t i = 0; i < c->nsyms; i++)
-        ids[i] = i + 1;
-    sort_ctx = c;
-    qsort(ids, c->nsyms, sizeof *ids, cmp_name);
+        ids[i] = keys[i].id;
     pith_buf_put(out, ids, (size_t)c->nsyms * sizeof *ids);
     free(ids);
+    free(keys);
+}
+
+/* Sorts `*items` by `cmp`, whose first key is `node`: a stable counting sort by node (ids are
+ * dense), then each node's run by `cmp` (insertion sort for the short runs, which arrive almost
+ * in order: graph edges are sorted by caller, line and column). Replaces *items. */
+static void sort_by_node(const struct pack_ctx *c,
+                         struct tmp_edge **items,
+                         size_t n,
+                         int (*cmp)(const void *, const void *))
+{
+    if (n < 2)
+        return;
+    size_t nodes = (size_t)c->nsyms + 1;
+    uint32_t *first = pith_xcalloc(nodes + 1, sizeof *first);
+    struct tmp_edge *in = *items, *out = pith_xmalloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        first[in[i].node + 1]++; /* node <= nsyms: remapped ids */
+    for (size_t k = 0; k < nodes; k++)
+        first[k + 1] += first[k];
+    for (size_t i = 0; i < n; i++) /* first[node] ends as the end of its run */
+        out[first[in[i].node]++] = in[i];
+    size_t a = 0;
+    for (size_t k = 0; k < nodes; k++) {
+        size_t b = first[k];
+        if (b - a > 32) {
+            qsort(out + a, b - a, sizeof *out, cmp);
+        } else {
+            for (size_t i = a + 1; i < b; i++) {
+                struct tmp_edge t = out[i];
+                size_t j = i;
+                for (; j > a && cmp(&out[j - 1], &t) > 0; j--)
+                    out[j] = out[j - 1];
+                out[j] = t;
+            }
+        }
+        a = b;
+    }
+    free(first);
+    free(in);
+    *items = out;
 }
 
 static void collect_edges(struct pack_ctx *c)
@@ -344,10 +397,10 @@ static void collect_edges(struct pack_ctx *c)
             pith_vec_push(&c->calr, r);
         }
     }
-    if (c->cale.count)
-        qsort(c->cale.items, c->cale.count, sizeof *c->cale.items, cmp_cale);
-    if (c->calr.count)
-        qsort(c->calr.items, c->calr.count, sizeof *c->calr.items, cmp_calr);
+    sort_by_node(c, &c->cale.items, c->cale.count, cmp_cale);
+    sort_by_node(c, &c->calr.items, c->calr.count, cmp_calr);
+    c->cale.cap = c->cale.count; /* exact-size arrays now */
+    c->calr.cap = c->calr.count;
 }
 
 /* u32 node_count | u32 edge_count | u32 offsets[node_count + 1] | pad 8 | edges */
@@ -978,10 +1031,13 @@ int pack_shard_build(struct pack_shard *sh,
     }
     c.order = pith_xmalloc(((size_t)c.nsyms + 1) * sizeof *c.order);
     c.remap = pith_xcalloc((size_t)c.nsyms + 1, sizeof *c.remap);
+    struct str_key *keys = pith_xmalloc(((size_t)c.nsyms + 1) * sizeof *keys);
     for (uint32_t i = 0; i < c.nsyms; i++)
-        c.order[i] = i;
-    sort_graph = g;
-    qsort(c.order, c.nsyms, sizeof *c.order, cmp_qualname);
+        keys[i] = str_key_of(nz(g->symbols[i]->qualname), i);
+    qsort(keys, c.nsyms, sizeof *keys, cmp_str_key);
+    for (uint32_t i = 0; i < c.nsyms; i++)
+        c.order[i] = keys[i].id;
+    free(keys);
     for (uint32_t i = 0; i < c.nsyms; i++)
         c.remap[c.order[i] + 1] = i + 1;
     group_edges(&c);

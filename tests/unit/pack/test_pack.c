@@ -528,3 +528,88 @@ PITH_TEST(pack_write_fuzz_corpus)
     pith_buf_release(&shard);
     pith_buf_release(&man);
 }
+
+/* The shard is the same bytes for any number of threads, and its orders are the specified ones:
+ * SYMS by qualname and NAME by (name, id) in strcmp order (names that share 8+ byte prefixes,
+ * bytes >= 0x80, names that are prefixes of others), CALE runs by (line, col, callee, ...).
+ * pith-pack's writev path writes the same bytes as pack_build. */
+PITH_TEST(pack_jobs_deterministic_and_ordered)
+{
+    Pith__Graph *g = pack_fixture_big(3000);
+    static const char *const names[] = { "getHttpValue",      "getHttpValue_1",
+                                         "getHttpValu",       "g",
+                                         "\xc3\xa9t\xc3\xa9", "\xc3\xa9",
+                                         "getHttpValue_1",    "zz",
+                                         "getHttpVal\xff" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        free(g->symbols[i * 7]->name);
+        g->symbols[i * 7]->name = pith_xstrdup(names[i]);
+    }
+    for (size_t i = 0; i < g->n_edges; i += 5)
+        g->edges[i]->line = 7; /* ties on line: ordered by col, then callee */
+    struct pack_input in = { g, NULL, NULL };
+    struct pith_buf one = PITH_BUF_INIT, m1 = PITH_BUF_INIT, many = PITH_BUF_INIT,
+                    mm = PITH_BUF_INIT;
+    CHECK_EQ_INT(pack_build_jobs(&one, &m1, &in, 1), 0);
+    for (unsigned jobs = 2; jobs <= 5; jobs++) {
+        CHECK_EQ_INT(pack_build_jobs(&many, &mm, &in, jobs), 0);
+        CHECK(one.len == many.len && memcmp(one.ptr, many.ptr, one.len) == 0);
+        CHECK(m1.len == mm.len && memcmp(m1.ptr, mm.ptr, m1.len) == 0);
+    }
+    struct pith_index *ix = NULL;
+    CHECK_EQ_INT(pith_index_open_mem(&ix, m1.ptr, m1.len, one.ptr, one.len, 0), 0);
+    if (ix) {
+        uint32_t n = pith_index_symbol_count(ix);
+        CHECK_EQ_INT(n, 3000);
+        for (uint32_t id = 2; id <= n; id++)
+            CHECK(strcmp(pith_index_str(ix, pith_index_symbol(ix, id - 1)->qualname),
+                         pith_index_str(ix, pith_index_symbol(ix, id)->qualname)) < 0);
+        size_t len;
+        const uint32_t *by_name = (const uint32_t *)pith_index_section(ix, PITH_SEC_NAME, &len);
+        CHECK_EQ_INT(len, (size_t)n * 4);
+        for (uint32_t i = 1; by_name && i < n; i++) {
+            int r = strcmp(pith_index_str(ix, pith_index_symbol(ix, by_name[i - 1])->name),
+                           pith_index_str(ix, pith_index_symbol(ix, by_name[i])->name));
+            CHECK(r < 0 || (r == 0 && by_name[i - 1] < by_name[i]));
+        }
+        for (uint32_t id = 1; id <= n; id++) {
+            const struct pith_disk_edge *e;
+            size_t k = pith_index_callees(ix, id, &e);
+            for (size_t i = 1; i < k; i++)
+                CHECK(e[i - 1].line < e[i].line ||
+                      (e[i - 1].line == e[i].line &&
+                       (e[i - 1].col < e[i].col ||
+                        (e[i - 1].col == e[i].col && e[i - 1].other <= e[i].other))));
+            k = pith_index_callers(ix, id, &e);
+            for (size_t i = 1; i < k; i++)
+                CHECK(e[i - 1].other < e[i].other ||
+                      (e[i - 1].other == e[i].other && e[i - 1].line <= e[i].line));
+        }
+        pith_index_free(ix);
+    }
+    /* pith-pack's path: sections written with writev */
+    const char *tmp = pith_test_tmpdir();
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/jobs_idx", tmp);
+    struct pith_buf gfile = PITH_BUF_INIT, packed = PITH_BUF_INIT;
+    pith_buf_grow(&packed, pith__graph__get_packed_size(g));
+    packed.len = pith__graph__pack(g, (uint8_t *)packed.ptr);
+    struct pith_stage_writer w;
+    pith_stage_writer_init(&w, PITH_STAGE_GRAPH);
+    pith_stage_writer_add(&w, packed.ptr, packed.len);
+    snprintf(path, sizeof path, "%s/jobs.pstg", tmp);
+    CHECK_EQ_INT(pith_stage_writer_finish(&w, path), 0);
+    pith_stage_writer_release(&w);
+    struct pack_options opt = { path, NULL, dir, 2 };
+    CHECK_EQ_INT(pack_run(&opt), 0);
+    snprintf(path, sizeof path, "%s/%s", dir, PITH_SHARD_NAME);
+    CHECK_EQ_INT(pith_file_read(&gfile, path, 1 << 26), 0);
+    CHECK(gfile.len == one.len && memcmp(gfile.ptr, one.ptr, one.len) == 0);
+    pith_buf_release(&gfile);
+    pith_buf_release(&packed);
+    pith_buf_release(&one);
+    pith_buf_release(&m1);
+    pith_buf_release(&many);
+    pith_buf_release(&mm);
+    pack_fixture_big_free(g);
+}
