@@ -273,7 +273,7 @@ PITH_TEST(extract_python_bindings)
         { 10, 58, "middle", D, "outer.middle" },
         { 11, 59, "deepest", D, "outer.middle.deepest" },
         { 1, 66, "total", C, "sum" },
-        { 1, 66, "x", O, "" }, /* generator variable: shadows, value unknown */
+        { 1, 66, "x", O, "" },        /* generator variable: shadows, value unknown */
         { 1, 67, "a", C, "Decoder" }, /* chained: both targets */
         { 1, 67, "b", C, "Decoder" },
         { 1, 68, "alias", N, "Decoder" },
