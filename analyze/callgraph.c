@@ -31,6 +31,7 @@
  *   graph      edges sorted, symbols and files copied out               (one thread) */
 #include "analyze.h"
 
+#include "common/err.h"
 #include "common/hashmap.h"
 #include "common/mem.h"
 
@@ -100,12 +101,18 @@ struct memo {
     struct val v[];
 };
 
+/* A file. Its scopes' namespaces live in its own maps: every scope, class and star import
+ * belongs to exactly one file, so the files' tables are built independently. */
 struct afile {
     Pith__FileFacts *ff;
     uint32_t base;    /* global id = base + local id */
     uint32_t mod_gid; /* module symbol, 0 when none */
     int ok;
-    const char *pkg; /* package used by relative imports ("" at top level) */
+    const char *pkg;            /* package used by relative imports ("" at top level) */
+    struct pith_hashmap ns;     /* u32 scope + name -> nsent head */
+    struct pith_hashmap attrs;  /* u32 class + attr -> nsent head (self.attr bindings) */
+    struct pith_hashmap stars;  /* u32 scope -> E_STAR head */
+    uint32_t ent_base, ent_end; /* this file's slots in ents */
 };
 
 struct asym {
@@ -138,11 +145,8 @@ struct cg_tables {
     struct pith_hashmap mod_exact;  /* module -> file + 1 */
     struct pith_hashmap mod_suffix; /* suffix -> modlink head */
     PITH_VEC(struct modlink) links;
-    struct pith_hashmap ns;       /* u32 scope + name -> nsent head */
-    struct pith_hashmap attrs;    /* u32 class + attr -> nsent head (self.attr bindings) */
-    struct pith_hashmap stars;    /* u32 scope -> E_STAR head */
     struct pith_hashmap builtins; /* name -> 1 function, 2 type */
-    PITH_VEC(struct nsent) ents;
+    PITH_VEC(struct nsent) ents;  /* [0] unused; file f owns [ent_base, ent_end) */
     _Atomic(struct memo *) *memo; /* [ents.count] */
     int bases_ready;              /* ext_base, unknown_base and cycle_base are final */
 };
@@ -152,11 +156,12 @@ struct cg {
     struct cg_tables *t;
     struct pith_arena arena; /* strings and memos made by this thread */
     struct pith_buf key;
-    uint32_t depth;            /* nested evaluations now (entries on `stack`) */
-    uint32_t peak;             /* deepest `depth` reached in the current evaluation */
-    uint32_t budget;           /* binding evaluations left for the current query */
-    uint32_t cuts;             /* evaluations cut short by a cycle, the depth or the budget */
-    uint32_t stack[MAX_DEPTH]; /* bindings and star imports being evaluated */
+    uint32_t ent_next, ent_end; /* free slots of the file whose tables are being built */
+    uint32_t depth;             /* nested evaluations now (entries on `stack`) */
+    uint32_t peak;              /* deepest `depth` reached in the current evaluation */
+    uint32_t budget;            /* binding evaluations left for the current query */
+    uint32_t cuts;              /* evaluations cut short by a cycle, the depth or the budget */
+    uint32_t stack[MAX_DEPTH];  /* bindings and star imports being evaluated */
     PITH_VEC(Pith__Edge) edges;
 };
 
@@ -452,10 +457,11 @@ map_get(struct cg *cg, struct pith_hashmap *m, uint32_t scope, const char *name,
 
 static uint32_t new_entry(struct cg *cg, const struct nsent *e)
 {
-    if (cg->t->ents.count == 0)
-        pith_vec_push(&cg->t->ents, (struct nsent){ 0 });
-    pith_vec_push(&cg->t->ents, *e);
-    return (uint32_t)(cg->t->ents.count - 1);
+    if (cg->ent_next >= cg->ent_end)
+        PITH_BUG("a file's bindings overran their slots");
+    uint32_t idx = cg->ent_next++;
+    cg->t->ents.items[idx] = *e;
+    return idx;
 }
 
 /* Adds `e` to the list of (scope, name) in `m`. */
@@ -510,6 +516,22 @@ static uint32_t scope_parent(const struct cg *cg, uint32_t scope)
     if (p == 0 && cg->t->syms[scope].s->kind != PITH__SYMBOL_KIND__SYMBOL_MODULE)
         return file_scope(cg, cg->t->syms[scope].file);
     return p;
+}
+
+/* The maps of the file that owns `scope` (or class `cls`). */
+static struct pith_hashmap *ns_map(const struct cg *cg, uint32_t scope)
+{
+    return &cg->t->files[scope_file(cg, scope)].ns;
+}
+
+static struct pith_hashmap *attrs_map(const struct cg *cg, uint32_t cls)
+{
+    return &cg->t->files[scope_file(cg, cls)].attrs;
+}
+
+static struct pith_hashmap *stars_map(const struct cg *cg, uint32_t scope)
+{
+    return &cg->t->files[scope_file(cg, scope)].stars;
 }
 
 /* ---- value sets --------------------------------------------------------------------------- */
@@ -991,7 +1013,7 @@ lookup_star(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
     uint32_t head = 0, found = 0;
     size_t klen;
     const char *k = mkkey(cg, scope, "", 0, &klen);
-    if (!pith_hashmap_get(&cg->t->stars, k, klen, &head))
+    if (!pith_hashmap_get(stars_map(cg, scope), k, klen, &head))
         return 0;
     for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
         const struct nsent *e = &cg->t->ents.items[i];
@@ -1039,7 +1061,7 @@ external_star_guess(struct cg *cg, struct vset *out, uint32_t scope, const char 
     uint32_t head = 0, n = 0;
     size_t klen;
     const char *k = mkkey(cg, scope, "", 0, &klen);
-    if (!pith_hashmap_get(&cg->t->stars, k, klen, &head))
+    if (!pith_hashmap_get(stars_map(cg, scope), k, klen, &head))
         return 0;
     for (uint32_t i = head; i; i = cg->t->ents.items[i].next) {
         const struct nsent *e = &cg->t->ents.items[i];
@@ -1072,7 +1094,7 @@ ns_lookup_module(struct cg *cg, struct vset *out, uint32_t f, const char *name, 
         return 1;
     }
     uint32_t scope = file_scope(cg, f);
-    uint32_t head = map_get(cg, &cg->t->ns, scope, name, len);
+    uint32_t head = map_get(cg, ns_map(cg, scope), scope, name, len);
     if (head) {
         eval_list(cg, out, head, scope, name, len);
         return 1;
@@ -1093,7 +1115,7 @@ lookup_name(struct cg *cg, struct vset *out, uint32_t scope, const char *name, s
     uint32_t s = scope;
     uint32_t module_scope = file_scope(cg, scope_file(cg, scope));
     while (s) {
-        uint32_t head = map_get(cg, &cg->t->ns, s, name, len);
+        uint32_t head = map_get(cg, ns_map(cg, s), s, name, len);
         if (head && !all_busy(cg, head)) {
             eval_list(cg, out, head, s, name, len);
             return;
@@ -1143,7 +1165,7 @@ static void class_attr(struct cg *cg,
     uint32_t n = 0;
     const uint32_t *mro = class_mro(cg, cls, &n);
     for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
-        uint32_t head = map_get(cg, &cg->t->ns, mro[i], attr, len);
+        uint32_t head = map_get(cg, ns_map(cg, mro[i]), mro[i], attr, len);
         if (!head)
             continue;
         struct vset t;
@@ -1171,7 +1193,7 @@ static void class_attr(struct cg *cg,
     int found = 0;
     uint32_t sites = 0;
     for (uint32_t i = (uint32_t)skip_first; i < n; i++) {
-        uint32_t head = map_get(cg, &cg->t->attrs, mro[i], attr, len);
+        uint32_t head = map_get(cg, attrs_map(cg, mro[i]), mro[i], attr, len);
         if (!head)
             continue;
         struct vset t;
@@ -1796,6 +1818,7 @@ static void add_suffixes(struct cg *cg, uint32_t f, const struct pith_hashmap *d
     }
 }
 
+/* Builtins and the module maps; sizes every file's slots in ents. */
 static void build_tables(struct cg *cg)
 {
     struct pith_hashmap dirs_pkg; /* folders holding an __init__.py */
@@ -1828,118 +1851,137 @@ static void build_tables(struct cg *cg)
         add_suffixes(cg, f, &dirs_pkg);
     pith_hashmap_release(&dirs_pkg);
 
+    /* slots for each file's bindings: defs, parameters, imports, assignments */
+    uint32_t n = 1;
     for (uint32_t f = 0; f < cg->t->file_count; f++) {
         struct afile *af = &cg->t->files[f];
         const Pith__FileFacts *ff = af->ff;
-        for (size_t i = 0; i < ff->n_symbols; i++) {
-            uint32_t gid = af->base + (uint32_t)i + 1;
-            const Pith__Symbol *s = ff->symbols[i];
-            if (s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE)
-                continue;
-            uint32_t parent = cg->t->syms[gid].parent ? cg->t->syms[gid].parent : file_scope(cg, f);
-            struct nsent e = { .kind = E_DEF, .scope = parent, .a = gid, .line = s->start_line };
-            if (s->kind != PITH__SYMBOL_KIND__SYMBOL_LAMBDA)
-                map_add(cg, &cg->t->ns, parent, s->name, strlen(s->name), &e);
-            /* parameters */
-            int method = sym_is_class(cg, cg->t->syms[gid].parent) &&
-                         s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS;
-            if (method && s->n_params > 0 && !has_decorator(s, "staticmethod") &&
-                s->params[0]->kind != PITH__PARAM__KIND__VAR_POSITIONAL) {
-                int cls = has_decorator(s, "classmethod") || !strcmp(s->name, "__new__") ||
-                          !strcmp(s->name, "__init_subclass__") ||
-                          !strcmp(s->name, "__class_getitem__");
-                cg->t->syms[gid].first_param = cls ? 2 : 1;
-            }
-            if (s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS) {
-                for (size_t k = 0; k < s->n_params; k++) {
-                    const char *pn = s->params[k]->name;
-                    struct nsent pe = {
-                        .kind = E_PARAM, .scope = gid, .a = gid, .line = (uint32_t)k
-                    };
-                    if (pn && pn[0])
-                        map_add(cg, &cg->t->ns, gid, pn, strlen(pn), &pe);
-                }
+        af->ent_base = n;
+        n += (uint32_t)(ff->n_symbols + ff->n_imports + ff->n_bindings);
+        for (size_t i = 0; i < ff->n_symbols; i++)
+            n += (uint32_t)ff->symbols[i]->n_params;
+        af->ent_end = n;
+        pith_hashmap_init(&af->ns);
+        pith_hashmap_init(&af->attrs);
+        pith_hashmap_init(&af->stars);
+    }
+    cg->t->ents.items = pith_xcalloc(n, sizeof *cg->t->ents.items);
+    cg->t->ents.count = cg->t->ents.cap = n;
+}
+
+/* The namespaces of file f (on any thread: it writes only f's maps and slots). */
+static void build_file_tables(struct cg *cg, uint32_t f)
+{
+    struct afile *af = &cg->t->files[f];
+    const Pith__FileFacts *ff = af->ff;
+    cg->ent_next = af->ent_base;
+    cg->ent_end = af->ent_end;
+    for (size_t i = 0; i < ff->n_symbols; i++) {
+        uint32_t gid = af->base + (uint32_t)i + 1;
+        const Pith__Symbol *s = ff->symbols[i];
+        if (s->kind == PITH__SYMBOL_KIND__SYMBOL_MODULE)
+            continue;
+        uint32_t parent = cg->t->syms[gid].parent ? cg->t->syms[gid].parent : file_scope(cg, f);
+        struct nsent e = { .kind = E_DEF, .scope = parent, .a = gid, .line = s->start_line };
+        if (s->kind != PITH__SYMBOL_KIND__SYMBOL_LAMBDA)
+            map_add(cg, ns_map(cg, parent), parent, s->name, strlen(s->name), &e);
+        /* parameters */
+        int method =
+            sym_is_class(cg, cg->t->syms[gid].parent) && s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS;
+        if (method && s->n_params > 0 && !has_decorator(s, "staticmethod") &&
+            s->params[0]->kind != PITH__PARAM__KIND__VAR_POSITIONAL) {
+            int cls = has_decorator(s, "classmethod") || !strcmp(s->name, "__new__") ||
+                      !strcmp(s->name, "__init_subclass__") ||
+                      !strcmp(s->name, "__class_getitem__");
+            cg->t->syms[gid].first_param = cls ? 2 : 1;
+        }
+        if (s->kind != PITH__SYMBOL_KIND__SYMBOL_CLASS) {
+            for (size_t k = 0; k < s->n_params; k++) {
+                const char *pn = s->params[k]->name;
+                struct nsent pe = { .kind = E_PARAM, .scope = gid, .a = gid, .line = (uint32_t)k };
+                if (pn && pn[0])
+                    map_add(cg, ns_map(cg, gid), gid, pn, strlen(pn), &pe);
             }
         }
-        for (size_t i = 0; i < ff->n_imports; i++) {
-            const Pith__Import *im = ff->imports[i];
-            uint32_t scope = gid_of(cg, f, im->scope);
-            const char *target = import_target(cg, f, im);
-            struct nsent e = {
-                .scope = scope, .s = target, .relative = im->level > 0, .line = im->line
-            };
-            if (im->is_star) {
-                e.kind = E_STAR;
-                size_t klen;
-                const char *k = mkkey(cg, scope, "", 0, &klen);
-                uint32_t head = 0;
-                uint32_t idx = new_entry(cg, &e);
-                if (pith_hashmap_get(&cg->t->stars, k, klen, &head)) {
-                    cg->t->ents.items[idx].next = cg->t->ents.items[head].next;
-                    cg->t->ents.items[head].next = idx;
-                } else {
-                    char *copy = pith_arena_alloc(&cg->arena, klen);
-                    memcpy(copy, k, klen);
-                    pith_hashmap_put(&cg->t->stars, copy, klen, idx);
-                }
-                continue;
-            }
-            const char *alias = im->alias && im->alias[0] ? im->alias : NULL;
-            if (!im->name || !im->name[0]) {
-                /* import a.b [as c] */
-                if (!target || !target[0])
-                    continue;
-                e.kind = E_IMPORT_MOD;
-                if (alias) {
-                    map_add(cg, &cg->t->ns, scope, alias, strlen(alias), &e);
-                } else {
-                    size_t first = strcspn(target, ".");
-                    e.s = pith_arena_strndup(&cg->arena, target, first);
-                    map_add(cg, &cg->t->ns, scope, target, first, &e);
-                }
+    }
+    for (size_t i = 0; i < ff->n_imports; i++) {
+        const Pith__Import *im = ff->imports[i];
+        uint32_t scope = gid_of(cg, f, im->scope);
+        const char *target = import_target(cg, f, im);
+        struct nsent e = {
+            .scope = scope, .s = target, .relative = im->level > 0, .line = im->line
+        };
+        if (im->is_star) {
+            e.kind = E_STAR;
+            size_t klen;
+            const char *k = mkkey(cg, scope, "", 0, &klen);
+            uint32_t head = 0;
+            uint32_t idx = new_entry(cg, &e);
+            if (pith_hashmap_get(stars_map(cg, scope), k, klen, &head)) {
+                cg->t->ents.items[idx].next = cg->t->ents.items[head].next;
+                cg->t->ents.items[head].next = idx;
             } else {
-                e.kind = E_IMPORT_FROM;
-                e.s2 = im->name;
-                const char *bound = alias ? alias : im->name;
-                map_add(cg, &cg->t->ns, scope, bound, strlen(bound), &e);
+                char *copy = pith_arena_alloc(&cg->arena, klen);
+                memcpy(copy, k, klen);
+                pith_hashmap_put(stars_map(cg, scope), copy, klen, idx);
             }
+            continue;
         }
-        for (size_t i = 0; i < ff->n_bindings; i++) {
-            const Pith__Binding *b = ff->bindings[i];
-            if (b->kind == PITH__BINDING__KIND__DEF || !b->target || !b->target[0])
+        const char *alias = im->alias && im->alias[0] ? im->alias : NULL;
+        if (!im->name || !im->name[0]) {
+            /* import a.b [as c] */
+            if (!target || !target[0])
                 continue;
-            uint32_t scope = gid_of(cg, f, b->scope);
-            struct nsent e = { .scope = scope, .s = b->value, .s2 = b->target, .line = b->line };
-            switch (b->kind) {
-            case PITH__BINDING__KIND__CALL:
-                e.kind = E_CALL;
-                break;
-            case PITH__BINDING__KIND__NAME:
-                e.kind = E_NAME;
-                break;
-            case PITH__BINDING__KIND__ANNOTATION:
-                e.kind = E_ANNOT;
-                break;
-            default:
-                e.kind = E_OTHER;
-                break;
+            e.kind = E_IMPORT_MOD;
+            if (alias) {
+                map_add(cg, ns_map(cg, scope), scope, alias, strlen(alias), &e);
+            } else {
+                size_t first = strcspn(target, ".");
+                e.s = pith_arena_strndup(&cg->arena, target, first);
+                map_add(cg, ns_map(cg, scope), scope, target, first, &e);
             }
-            if ((e.kind == E_CALL || e.kind == E_NAME || e.kind == E_ANNOT) &&
-                (!b->value || !b->value[0]))
-                e.kind = E_OTHER;
-            const char *dot = strchr(b->target, '.');
-            if (!dot) {
-                map_add(cg, &cg->t->ns, scope, b->target, strlen(b->target), &e);
-                continue;
-            }
-            /* self.x / cls.x in a method (or a function nested in one) */
-            const char *attr = dot + 1;
-            if (strchr(attr, '.') || scope & NO_SCOPE)
-                continue;
-            uint32_t cls = enclosing_class(cg, scope);
-            if (cls)
-                map_add(cg, &cg->t->attrs, cls, attr, strlen(attr), &e);
+        } else {
+            e.kind = E_IMPORT_FROM;
+            e.s2 = im->name;
+            const char *bound = alias ? alias : im->name;
+            map_add(cg, ns_map(cg, scope), scope, bound, strlen(bound), &e);
         }
+    }
+    for (size_t i = 0; i < ff->n_bindings; i++) {
+        const Pith__Binding *b = ff->bindings[i];
+        if (b->kind == PITH__BINDING__KIND__DEF || !b->target || !b->target[0])
+            continue;
+        uint32_t scope = gid_of(cg, f, b->scope);
+        struct nsent e = { .scope = scope, .s = b->value, .s2 = b->target, .line = b->line };
+        switch (b->kind) {
+        case PITH__BINDING__KIND__CALL:
+            e.kind = E_CALL;
+            break;
+        case PITH__BINDING__KIND__NAME:
+            e.kind = E_NAME;
+            break;
+        case PITH__BINDING__KIND__ANNOTATION:
+            e.kind = E_ANNOT;
+            break;
+        default:
+            e.kind = E_OTHER;
+            break;
+        }
+        if ((e.kind == E_CALL || e.kind == E_NAME || e.kind == E_ANNOT) &&
+            (!b->value || !b->value[0]))
+            e.kind = E_OTHER;
+        const char *dot = strchr(b->target, '.');
+        if (!dot) {
+            map_add(cg, ns_map(cg, scope), scope, b->target, strlen(b->target), &e);
+            continue;
+        }
+        /* self.x / cls.x in a method (or a function nested in one) */
+        const char *attr = dot + 1;
+        if (strchr(attr, '.') || scope & NO_SCOPE)
+            continue;
+        uint32_t cls = enclosing_class(cg, scope);
+        if (cls)
+            map_add(cg, attrs_map(cg, cls), cls, attr, strlen(attr), &e);
     }
 }
 
@@ -1999,7 +2041,7 @@ static void resolve_call(struct cg *cg, uint32_t caller, const Pith__CallSite *c
             t.kind = PITH__EDGE_KIND__EDGE_CONSTRUCTOR;
             t.callee = v->id;
             for (uint32_t k = 0; k < n; k++) {
-                uint32_t head = map_get(cg, &cg->t->ns, mro[k], "__init__", 8);
+                uint32_t head = map_get(cg, ns_map(cg, mro[k]), mro[k], "__init__", 8);
                 if (!head)
                     continue;
                 eval_list(cg, &init, head, mro[k], "__init__", 8);
@@ -2102,41 +2144,76 @@ static int cmp_edges(const void *a, const void *b)
 
 /* ---- public ------------------------------------------------------------------------------- */
 
-/* Phase 2 on --jobs threads: each claims files by a counter and resolves their call sites into
- * its own edge vector; file f's edges are edges[f_thread].items[f_start .. f_start + f_count],
- * concatenated in file order afterwards, so the result does not depend on the threads. */
-struct resolve_job {
+/* Work per file on --jobs threads: each thread claims files by a counter and runs `fn` on them
+ * with its own context. Call sites: file f's edges are cgs[f_thread].edges.items[f_start ..
+ * f_start + f_count], concatenated in file order afterwards, so the result does not depend on
+ * the threads. */
+struct file_job {
     struct cg *cgs;
+    void (*fn)(struct cg *cg, struct file_job *job, uint32_t f);
     uint32_t *f_thread, *f_start, *f_count;
     atomic_uint next;
 };
 
-struct resolve_arg {
-    struct resolve_job *job;
+struct file_arg {
+    struct file_job *job;
     uint32_t self;
 };
 
-static void *resolve_main(void *arg)
+static void *file_worker(void *arg)
 {
-    struct resolve_arg *ra = arg;
-    struct resolve_job *job = ra->job;
-    struct cg *cg = &job->cgs[ra->self];
+    struct file_arg *fa = arg;
+    struct file_job *job = fa->job;
+    struct cg *cg = &job->cgs[fa->self];
     for (;;) {
         uint32_t f = atomic_fetch_add(&job->next, 1);
         if (f >= cg->t->file_count)
             break;
-        const struct afile *af = &cg->t->files[f];
-        job->f_thread[f] = ra->self;
-        job->f_start[f] = (uint32_t)cg->edges.count;
-        if (af->ok) {
-            for (size_t i = 0; i < af->ff->n_calls; i++) {
-                const Pith__CallSite *cs = af->ff->calls[i];
-                resolve_call(cg, gid_of(cg, f, cs->caller), cs);
-            }
-        }
-        job->f_count[f] = (uint32_t)(cg->edges.count - job->f_start[f]);
+        if (job->f_thread)
+            job->f_thread[f] = fa->self;
+        job->fn(cg, job, f);
     }
     return NULL;
+}
+
+static void run_files(struct cg *cgs, int jobs, struct file_job *job)
+{
+    struct file_arg *args = pith_xcalloc((size_t)jobs, sizeof *args);
+    pthread_t *tids = pith_xcalloc((size_t)jobs, sizeof *tids);
+    int started = 1;
+    job->cgs = cgs;
+    atomic_init(&job->next, 0);
+    for (int i = 0; i < jobs; i++)
+        args[i] = (struct file_arg){ .job = job, .self = (uint32_t)i };
+    for (int i = 1; i < jobs; i++) {
+        if (pthread_create(&tids[i], NULL, file_worker, &args[i]) != 0)
+            break; /* fewer threads: the same result */
+        started++;
+    }
+    file_worker(&args[0]);
+    for (int i = 1; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(args);
+    free(tids);
+}
+
+static void tables_fn(struct cg *cg, struct file_job *job, uint32_t f)
+{
+    (void)job;
+    build_file_tables(cg, f);
+}
+
+static void calls_fn(struct cg *cg, struct file_job *job, uint32_t f)
+{
+    const struct afile *af = &cg->t->files[f];
+    job->f_start[f] = (uint32_t)cg->edges.count;
+    if (af->ok) {
+        for (size_t i = 0; i < af->ff->n_calls; i++) {
+            const Pith__CallSite *cs = af->ff->calls[i];
+            resolve_call(cg, gid_of(cg, f, cs->caller), cs);
+        }
+    }
+    job->f_count[f] = (uint32_t)(cg->edges.count - job->f_start[f]);
 }
 
 struct analyze_graph_store {
@@ -2168,27 +2245,13 @@ static void cg_init(struct cg *cg, struct cg_tables *t)
 
 static void resolve_calls(struct analyze_graph_store *st)
 {
-    int jobs = st->ncg;
     struct cg_tables *t = &st->t;
     size_t nf = t->file_count;
-    struct resolve_job job = { .cgs = st->cgs };
+    struct file_job job = { .fn = calls_fn };
     job.f_thread = pith_xcalloc(nf + 1, sizeof *job.f_thread);
     job.f_start = pith_xcalloc(nf + 1, sizeof *job.f_start);
     job.f_count = pith_xcalloc(nf + 1, sizeof *job.f_count);
-    atomic_init(&job.next, 0);
-    struct resolve_arg *args = pith_xcalloc((size_t)jobs, sizeof *args);
-    pthread_t *tids = pith_xcalloc((size_t)jobs, sizeof *tids);
-    int started = 1;
-    for (int i = 0; i < jobs; i++)
-        args[i] = (struct resolve_arg){ .job = &job, .self = (uint32_t)i };
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&tids[i], NULL, resolve_main, &args[i]) != 0)
-            break; /* fewer threads: the same result */
-        started++;
-    }
-    resolve_main(&args[0]);
-    for (int i = 1; i < started; i++)
-        pthread_join(tids[i], NULL);
+    run_files(st->cgs, st->ncg, &job);
     size_t total = 0;
     for (size_t f = 0; f < nf; f++)
         total += job.f_count[f];
@@ -2199,13 +2262,11 @@ static void resolve_calls(struct analyze_graph_store *st)
                job.f_count[f] * sizeof *st->edges.items);
         st->edges.count += job.f_count[f];
     }
-    for (int i = 0; i < jobs; i++)
+    for (int i = 0; i < st->ncg; i++)
         pith_vec_release(&st->cgs[i].edges);
     free(job.f_thread);
     free(job.f_start);
     free(job.f_count);
-    free(args);
-    free(tids);
 }
 
 void analyze_graph_build(struct analyze_graph **out,
@@ -2232,9 +2293,6 @@ void analyze_graph_build(struct analyze_graph **out,
     struct cg *cg = &st->cgs[0];
     pith_hashmap_init(&t->mod_exact);
     pith_hashmap_init(&t->mod_suffix);
-    pith_hashmap_init(&t->ns);
-    pith_hashmap_init(&t->attrs);
-    pith_hashmap_init(&t->stars);
     pith_hashmap_init(&t->builtins);
 
     st->sorted = pith_xmalloc((count ? count : 1) * sizeof *st->sorted);
@@ -2269,6 +2327,8 @@ void analyze_graph_build(struct analyze_graph **out,
         }
     }
     build_tables(cg);
+    struct file_job tjob = { .fn = tables_fn };
+    run_files(st->cgs, st->ncg, &tjob);
     size_t ne = t->ents.count ? t->ents.count : 1;
     t->memo = pith_xmalloc(ne * sizeof *t->memo);
     for (size_t i = 0; i < ne; i++)
@@ -2362,13 +2422,15 @@ void analyze_graph_free(struct analyze_graph *g)
     struct cg_tables *t = &st->t;
     pith_hashmap_release(&t->mod_exact);
     pith_hashmap_release(&t->mod_suffix);
-    pith_hashmap_release(&t->ns);
-    pith_hashmap_release(&t->attrs);
-    pith_hashmap_release(&t->stars);
     pith_hashmap_release(&t->builtins);
     pith_vec_release(&t->links);
     pith_vec_release(&t->ents);
     free(t->memo);
+    for (size_t f = 0; f < t->file_count; f++) {
+        pith_hashmap_release(&t->files[f].ns);
+        pith_hashmap_release(&t->files[f].attrs);
+        pith_hashmap_release(&t->files[f].stars);
+    }
     free(t->files);
     free(t->syms);
     for (int i = 0; i < st->ncg; i++) {
