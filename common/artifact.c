@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -43,6 +44,7 @@ struct pith_index {
     uint32_t section_count;
     const char *strs;
     size_t strs_len;
+    int strs_wide; /* 8 bytes past the end of STRS are inside the shard */
     const struct pith_disk_file *files;
     uint32_t nfiles; /* excluding the null entry */
     const struct pith_disk_symbol *syms;
@@ -112,7 +114,8 @@ static void budget_init(struct cmp_budget *b, const struct pith_index *ix, uint6
     b->left = 2 * (uint64_t)ix->strs_len + 16 * count + 64;
 }
 
-/* strcmp of strings `x` and `y` of the table; sets *over when the budget ran out. */
+/* strcmp of strings `x` and `y` of the table; sets *over when the budget ran out. Each byte
+ * compared, the last (differing or NUL) one included, costs one unit of the budget. */
 static int
 cmp_refs(const struct pith_index *ix, uint32_t x, uint32_t y, struct cmp_budget *b, int *over)
 {
@@ -120,6 +123,34 @@ cmp_refs(const struct pith_index *ix, uint32_t x, uint32_t y, struct cmp_budget 
         return 0;
     const unsigned char *p = (const unsigned char *)ix->strs + x;
     const unsigned char *q = (const unsigned char *)ix->strs + y;
+    if (ix->strs_wide) {
+        /* 8 bytes at a time: STRS ends with NUL and at least 8 bytes of the shard follow it,
+         * so no load leaves the shard. The first differing byte is the lowest set byte of
+         * a ^ c, the first NUL of `a` the lowest flagged byte of haszero(a) (exact for the
+         * lowest one). */
+        for (;;) {
+            uint64_t a, c;
+            memcpy(&a, p, 8);
+            memcpy(&c, q, 8);
+            uint64_t stop = (a ^ c) | ((a - 0x0101010101010101u) & ~a & 0x8080808080808080u);
+            if (stop) {
+                unsigned k = (unsigned)__builtin_ctzll(stop) / 8; /* little-endian loads */
+                if (b->left < k + 1) {
+                    *over = 1;
+                    return 0;
+                }
+                b->left -= k + 1;
+                return (int)p[k] - (int)q[k];
+            }
+            if (b->left < 8) {
+                *over = 1;
+                return 0;
+            }
+            b->left -= 8;
+            p += 8;
+            q += 8;
+        }
+    }
     for (;; p++, q++) {
         if (b->left == 0) {
             *over = 1;
@@ -139,6 +170,7 @@ static int check_strs(struct pith_index *ix, const unsigned char *p, uint64_t le
         return PITH_CORRUPT("string table larger than 4 GiB");
     ix->strs = (const char *)p;
     ix->strs_len = (size_t)len;
+    ix->strs_wide = (size_t)(p - ix->data) + (size_t)len + 8 <= ix->len;
     return 0;
 }
 
@@ -342,6 +374,56 @@ static int check_lexicon(struct pith_index *ix, const unsigned char *p, uint64_t
 
 /* ---- open ------------------------------------------------------------------------------- */
 
+/* 1 when the section table is well formed (the structural conditions check_shard's table loop
+ * refuses) and the trailer and every section checksum match, computed in one pass: the shard
+ * is read once in chunks, each chunk feeding the whole-shard hash and its section's hash while
+ * in cache. 0 otherwise; check_shard then repeats the checks one by one to name the first
+ * failure, exactly as without this pass. */
+static int hashes_match(const unsigned char *d, size_t len, uint32_t count)
+{
+    const struct pith_disk_section *t =
+        (const struct pith_disk_section *)(d + sizeof(struct pith_disk_header));
+    uint64_t body_end = len - 8;
+    uint64_t prev_end = sizeof(struct pith_disk_header) + (uint64_t)count * sizeof *t;
+    for (uint32_t i = 0; i < count; i++) {
+        if (t[i].flags != 0 || t[i].offset % 8 != 0 || t[i].offset < prev_end ||
+            t[i].offset > body_end || t[i].len > body_end - t[i].offset)
+            return 0;
+        for (uint32_t j = 0; j < i; j++) {
+            if (t[j].id == t[i].id)
+                return 0;
+        }
+        prev_end = t[i].offset + t[i].len;
+    }
+    enum { CHUNK = 64 << 10 };
+    XXH3_state_t *whole = XXH3_createState(), *one = XXH3_createState();
+    if (!whole || !one)
+        PITH_BUG("out of memory for an XXH3 state");
+    XXH3_64bits_reset(whole);
+    int ok = 1;
+    uint64_t pos = 0;
+    for (uint32_t i = 0; i <= count && ok; i++) {
+        uint64_t start = i < count ? t[i].offset : body_end;
+        XXH3_64bits_update(whole, d + pos, (size_t)(start - pos)); /* header, table, padding */
+        if (i == count)
+            break;
+        XXH3_64bits_reset(one);
+        for (uint64_t at = start; at < start + t[i].len; at += CHUNK) {
+            size_t n = (size_t)(start + t[i].len - at < CHUNK ? start + t[i].len - at : CHUNK);
+            XXH3_64bits_update(whole, d + at, n);
+            XXH3_64bits_update(one, d + at, n);
+        }
+        ok = XXH3_64bits_digest(one) == t[i].checksum;
+        pos = start + t[i].len;
+    }
+    uint64_t sum;
+    memcpy(&sum, d + body_end, 8);
+    ok = ok && XXH3_64bits_digest(whole) == sum;
+    XXH3_freeState(whole);
+    XXH3_freeState(one);
+    return ok;
+}
+
 static int check_shard(struct pith_index *ix, unsigned flags)
 {
     const unsigned char *d = ix->data;
@@ -362,6 +444,8 @@ static int check_shard(struct pith_index *ix, unsigned flags)
     if (h->section_count > MAX_SECTIONS ||
         sizeof *h + (uint64_t)h->section_count * sizeof(struct pith_disk_section) > body_end)
         return PITH_CORRUPT("section table (%u entries) overruns the shard", h->section_count);
+    if (!(flags & PITH_INDEX_OPEN_NO_CHECKSUMS) && hashes_match(d, len, h->section_count))
+        flags |= PITH_INDEX_OPEN_NO_CHECKSUMS; /* checked: the table loop needs no hashing */
     if (!(flags & PITH_INDEX_OPEN_NO_CHECKSUMS)) {
         uint64_t sum;
         memcpy(&sum, d + body_end, 8);

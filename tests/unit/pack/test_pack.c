@@ -4,6 +4,7 @@
 #include "common/artifact_dump.h"
 #include "common/err.h"
 #include "common/file.h"
+#include "common/hashmap.h"
 #include "common/mem.h"
 #include "common/stagefile.h"
 #include "pack/pack.h"
@@ -611,5 +612,69 @@ PITH_TEST(pack_jobs_deterministic_and_ordered)
     pith_buf_release(&m1);
     pith_buf_release(&many);
     pith_buf_release(&mm);
+    pack_fixture_big_free(g);
+}
+
+/* pith_index_open checks the trailer and all section checksums in one pass; when that pass
+ * fails, the first failure is still named as before. */
+static void reseal(unsigned char *shard, size_t len, int fix_sections)
+{
+    const struct pith_disk_header *h = (const struct pith_disk_header *)shard;
+    struct pith_disk_section *t = (struct pith_disk_section *)(shard + sizeof *h);
+    for (uint32_t i = 0; fix_sections && i < h->section_count; i++)
+        t[i].checksum = pith_hash64(shard + t[i].offset, (size_t)t[i].len);
+    uint64_t sum = pith_hash64(shard, len - 8);
+    memcpy(shard + len - 8, &sum, 8);
+}
+
+PITH_TEST(pack_open_checksum_and_order_messages)
+{
+    Pith__Graph *g = pack_fixture_big(3000);
+    struct pack_input in = { g, NULL, NULL };
+    struct pith_buf shard = PITH_BUF_INIT, man = PITH_BUF_INIT;
+    CHECK_EQ_INT(pack_build(&shard, &man, &in), 0);
+    struct pith_index *ix = NULL;
+    unsigned char *copy = pith_xmalloc(shard.len);
+    const struct pith_disk_section *t =
+        (const struct pith_disk_section *)(shard.ptr + sizeof(struct pith_disk_header));
+    /* a section's byte changed, trailer resealed: that section's checksum */
+    memcpy(copy, shard.ptr, shard.len);
+    copy[t[2].offset + 100] ^= 1;
+    reseal(copy, shard.len, 0);
+    CHECK_EQ_INT(pith_index_open_mem(&ix, man.ptr, man.len, copy, shard.len, 0), PITH_ECORRUPT);
+    CHECK(strstr(pith_error_last(), "section SYMS checksum mismatch") != NULL);
+    /* not resealed: the trailer */
+    memcpy(copy, shard.ptr, shard.len);
+    copy[t[7].offset + 5] ^= 0x40;
+    CHECK_EQ_INT(pith_index_open_mem(&ix, man.ptr, man.len, copy, shard.len, 0), PITH_ECORRUPT);
+    CHECK(strstr(pith_error_last(), "shard checksum mismatch") != NULL);
+    /* NAME entries swapped where the names differ only after 8 bytes: out of order, also when
+     * every checksum is right */
+    memcpy(copy, shard.ptr, shard.len);
+    uint32_t *names = (uint32_t *)(copy + t[3].offset);
+    uint32_t k = 0;
+    for (; k + 1 < 3000; k++) {
+        const char *strs = shard.ptr + t[0].offset;
+        const struct pith_disk_symbol *syms =
+            (const struct pith_disk_symbol *)(shard.ptr + t[2].offset);
+        const char *a = strs + syms[names[k]].name, *b = strs + syms[names[k + 1]].name;
+        if (strlen(a) > 9 && strncmp(a, b, 9) == 0 && strcmp(a, b) < 0)
+            break;
+    }
+    CHECK(k + 1 < 3000);
+    uint32_t tmp = names[k];
+    names[k] = names[k + 1];
+    names[k + 1] = tmp;
+    reseal(copy, shard.len, 1);
+    CHECK_EQ_INT(
+        pith_index_open_mem(&ix, man.ptr, man.len, copy, shard.len, PITH_INDEX_OPEN_NO_CHECKSUMS),
+        PITH_ECORRUPT);
+    CHECK(strstr(pith_error_last(), "out of order") != NULL);
+    /* the intact shard opens */
+    CHECK_EQ_INT(pith_index_open_mem(&ix, man.ptr, man.len, shard.ptr, shard.len, 0), 0);
+    pith_index_free(ix);
+    free(copy);
+    pith_buf_release(&shard);
+    pith_buf_release(&man);
     pack_fixture_big_free(g);
 }
