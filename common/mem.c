@@ -126,5 +126,23 @@ void pith_arena_release(struct pith_arena *a)
 
 void pith_arena_reset(struct pith_arena *a)
 {
+#ifdef PITH_ARENA_DEBUG
     pith_arena_release(a);
+#else
+    /* keep the newest block for the next file: freeing and re-getting 64 KiB blocks per file
+     * makes the allocator consolidate the freed chunks every time */
+    struct pith_arena_block *keep = a->head;
+    if (!keep)
+        return;
+    struct pith_arena_block *b = keep->next;
+    while (b) {
+        struct pith_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    keep->next = NULL;
+    keep->used = 0;
+    a->head = keep;
+    a->total = 0;
+#endif
 }

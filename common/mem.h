@@ -44,6 +44,7 @@ void *pith_arena_alloc(struct pith_arena *a, size_t n);
 /* Copies `n` bytes of `s` plus a NUL into the arena. */
 char *pith_arena_strndup(struct pith_arena *a, const char *s, size_t n);
 char *pith_arena_strdup(struct pith_arena *a, const char *s);
+/* Frees everything allocated so far but keeps one block for reuse. */
 void pith_arena_reset(struct pith_arena *a);
 void pith_arena_release(struct pith_arena *a);
 

@@ -39,11 +39,18 @@ void pith_stage_writer_init(struct pith_stage_writer *w, uint32_t kind)
 
 void pith_stage_compress(struct pith_buf *out, const void *msg, size_t len)
 {
+    pith_stage_compress_with(out, NULL, msg, len);
+}
+
+void pith_stage_compress_with(struct pith_buf *out, void *zctx, const void *msg, size_t len)
+{
     size_t bound = ZSTD_compressBound(len);
     size_t start = out->len;
     pith_buf_grow(out, 16 + bound);
     out->len += 16;
-    size_t z = ZSTD_compress(out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
+    size_t z = zctx ? ZSTD_compressCCtx(zctx, out->ptr + out->len, bound, msg, len,
+                                        PITH_STAGE_ZSTD_LEVEL)
+                    : ZSTD_compress(out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
     if (ZSTD_isError(z))
         PITH_BUG("zstd compression failed");
     unsigned char *h = (unsigned char *)out->ptr + start;

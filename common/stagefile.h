@@ -37,6 +37,10 @@ void pith_stage_writer_release(struct pith_stage_writer *w);
  * threads compress in parallel before one thread appends in order. */
 void pith_stage_compress(struct pith_buf *out, const void *msg, size_t len);
 
+/* The same with `zctx`, a ZSTD_CCtx the caller owns and reuses across records (one-shot
+ * compression would allocate a fresh workspace per record); NULL behaves as above. */
+void pith_stage_compress_with(struct pith_buf *out, void *zctx, const void *msg, size_t len);
+
 struct pith_stage_reader {
     struct pith_map map;
     uint32_t kind;

@@ -6,7 +6,6 @@
  *
  * A slot depends only on its file, so the output is the same for any --jobs. */
 #include "extract.h"
-#include "extract_int.h"
 
 #include "common/buf.h"
 #include "common/cpu.h"
@@ -29,7 +28,6 @@
 #include <zstd.h>
 
 #define BINARY_PROBE 8192
-#define ARENA_KEEP   ((size_t)1 << 20)
 
 struct slot {
     struct pith_buf rec; /* compressed stage record */
@@ -107,27 +105,6 @@ static size_t utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
-void extract_compress_record(struct pith_buf *out, ZSTD_CCtx *zc, const void *msg, size_t len)
-{
-    size_t bound = ZSTD_compressBound(len);
-    size_t start = out->len;
-    pith_buf_grow(out, 16 + bound);
-    out->len += 16;
-    size_t z = ZSTD_compressCCtx(zc, out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
-    if (ZSTD_isError(z))
-        PITH_BUG("zstd compression failed");
-    unsigned char *h = (unsigned char *)out->ptr + start;
-    uint64_t sum = pith_hash64(out->ptr + out->len, z);
-    for (int i = 0; i < 4; i++) {
-        h[i] = (unsigned char)(z >> (8 * i));
-        h[4 + i] = (unsigned char)(len >> (8 * i));
-    }
-    for (int i = 0; i < 8; i++)
-        h[8 + i] = (unsigned char)(sum >> (8 * i));
-    out->len += z;
-    out->ptr[out->len] = '\0';
-}
-
 struct worker {
     struct pool *pool;
     struct lang_python *lp;
@@ -191,15 +168,11 @@ static void do_file(struct worker *w, size_t idx)
     pith_buf_grow(&w->packed, n);
     w->packed.len = pith__file_facts__pack(&ff, (uint8_t *)w->packed.ptr);
     pith_buf_init(&slot->rec);
-    extract_compress_record(&slot->rec, w->zc, w->packed.ptr, w->packed.len);
+    pith_stage_compress_with(&slot->rec, w->zc, w->packed.ptr, w->packed.len);
     slot->status = (int)ff.status;
     slot->size = (size_t)ff.size;
     slot->reason = ff.status ? pith_xstrdup(ff.skip_reason) : NULL;
-    /* Freeing the arena's 64 KiB blocks after every file made glibc consolidate the parser's
-     * small freed chunks each time; files share blocks until ARENA_KEEP bytes are in use.
-     * Nothing outlives the file: the record above is a copy. */
-    if (w->arena.total > ARENA_KEEP)
-        pith_arena_reset(&w->arena);
+    pith_arena_reset(&w->arena); /* nothing outlives the file: the record above is a copy */
 }
 
 static void progress(struct pool *pool, size_t done)
