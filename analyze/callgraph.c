@@ -35,6 +35,7 @@
 #include "common/hashmap.h"
 #include "common/mem.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -2139,16 +2140,73 @@ static int cmp_edges(const void *a, const void *b)
         return x->callee < y->callee ? -1 : 1;
     if (x->kind != y->kind)
         return x->kind < y->kind ? -1 : 1;
-    return strcmp(x->callee_name, y->callee_name);
+    int c = strcmp(x->callee_name, y->callee_name);
+    if (c)
+        return c;
+    /* a total order, so that sorting parts and merging gives the same as sorting the whole */
+    if (x->confidence != y->confidence)
+        return x->confidence < y->confidence ? -1 : 1;
+    return strcmp(x->reason, y->reason);
 }
 
 /* ---- public ------------------------------------------------------------------------------- */
+
+struct analyze_graph_store {
+    struct cg_tables t;
+    struct cg *cgs; /* [ncg]; cgs[0] also built the tables */
+    int ncg;
+    Pith__FileFacts **sorted;
+    Pith__GFile *files;
+    Pith__GFile **file_ptrs;
+    Pith__GSymbol *syms;
+    Pith__GSymbol **sym_ptrs;
+    Pith__Edge **edge_ptrs; /* [edge_count] into the threads' edge vectors, sorted */
+    size_t edge_count;
+};
+
+/* The graph symbols of file f (on any thread). */
+static void graph_symbols(struct analyze_graph_store *st, struct cg *cg, uint32_t f)
+{
+    const struct cg_tables *t = cg->t;
+    const struct afile *af = &t->files[f];
+    for (uint32_t gid = af->base + 1; gid <= af->base + af->ff->n_symbols; gid++) {
+        const struct asym *a = &t->syms[gid];
+        const Pith__Symbol *s = a->s;
+        Pith__GSymbol *gs = &st->syms[gid - 1];
+        pith__gsymbol__init(gs);
+        gs->kind = s->kind;
+        gs->name = s->name;
+        const char *path = af->ff->path;
+        gs->qualname = s->qualname && s->qualname[0]
+                           ? astrcat3(cg, path, ":", s->qualname, strlen(s->qualname))
+                           : (char *)path;
+        gs->file = a->file + 1;
+        gs->parent = a->parent;
+        gs->start_line = s->start_line;
+        gs->start_col = s->start_col;
+        gs->end_line = s->end_line;
+        gs->end_col = s->end_col;
+        gs->signature = s->signature;
+        gs->n_params = s->n_params;
+        gs->params = s->params;
+        gs->returns = s->returns;
+        gs->n_decorators = s->n_decorators;
+        gs->decorators = s->decorators;
+        gs->docstring = s->docstring;
+        gs->n_bases = s->n_bases;
+        gs->bases = s->bases;
+        gs->comments = s->comments;
+        gs->is_async = s->is_async;
+        st->sym_ptrs[gid - 1] = gs;
+    }
+}
 
 /* Work per file on --jobs threads: each thread claims files by a counter and runs `fn` on them
  * with its own context. Call sites: file f's edges are cgs[f_thread].edges.items[f_start ..
  * f_start + f_count], concatenated in file order afterwards, so the result does not depend on
  * the threads. */
 struct file_job {
+    struct analyze_graph_store *st;
     struct cg *cgs;
     void (*fn)(struct cg *cg, struct file_job *job, uint32_t f);
     uint32_t *f_thread, *f_start, *f_count;
@@ -2199,8 +2257,8 @@ static void run_files(struct cg *cgs, int jobs, struct file_job *job)
 
 static void tables_fn(struct cg *cg, struct file_job *job, uint32_t f)
 {
-    (void)job;
     build_file_tables(cg, f);
+    graph_symbols(job->st, cg, f);
 }
 
 static void calls_fn(struct cg *cg, struct file_job *job, uint32_t f)
@@ -2214,20 +2272,10 @@ static void calls_fn(struct cg *cg, struct file_job *job, uint32_t f)
         }
     }
     job->f_count[f] = (uint32_t)(cg->edges.count - job->f_start[f]);
+    if (job->f_count[f] > 1)
+        qsort(cg->edges.items + job->f_start[f], job->f_count[f], sizeof *cg->edges.items,
+              cmp_edges);
 }
-
-struct analyze_graph_store {
-    struct cg_tables t;
-    struct cg *cgs; /* [ncg]; cgs[0] also built the tables */
-    int ncg;
-    Pith__FileFacts **sorted;
-    Pith__GFile *files;
-    Pith__GFile **file_ptrs;
-    Pith__GSymbol *syms;
-    Pith__GSymbol **sym_ptrs;
-    PITH_VEC(Pith__Edge) edges;
-    Pith__Edge **edge_ptrs;
-};
 
 static double now_s(void)
 {
@@ -2255,15 +2303,23 @@ static void resolve_calls(struct analyze_graph_store *st)
     size_t total = 0;
     for (size_t f = 0; f < nf; f++)
         total += job.f_count[f];
-    pith_vec_reserve(&st->edges, total ? total : 1);
-    for (size_t f = 0; f < nf; f++) {
-        const struct cg *cg = &st->cgs[job.f_thread[f]];
-        memcpy(st->edges.items + st->edges.count, cg->edges.items + job.f_start[f],
-               job.f_count[f] * sizeof *st->edges.items);
-        st->edges.count += job.f_count[f];
+    /* Each file's edges are sorted, and its callers' ids lie above the previous files' (ids
+     * follow file order), except module scopes without a symbol (NO_SCOPE | f), which sort
+     * last: so the sorted whole is every file's run of symbol callers, then every file's run
+     * of NO_SCOPE callers. */
+    st->edge_ptrs = pith_xcalloc(total ? total : 1, sizeof *st->edge_ptrs);
+    size_t n_out = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t f = 0; f < nf; f++) {
+            Pith__Edge *e = st->cgs[job.f_thread[f]].edges.items + job.f_start[f];
+            uint32_t n = job.f_count[f], k = 0;
+            while (k < n && !(e[k].caller & NO_SCOPE))
+                k++;
+            for (uint32_t i = pass ? k : 0; i < (pass ? n : k); i++)
+                st->edge_ptrs[n_out++] = &e[i];
+        }
     }
-    for (int i = 0; i < st->ncg; i++)
-        pith_vec_release(&st->cgs[i].edges);
+    st->edge_count = n_out;
     free(job.f_thread);
     free(job.f_start);
     free(job.f_count);
@@ -2327,7 +2383,9 @@ void analyze_graph_build(struct analyze_graph **out,
         }
     }
     build_tables(cg);
-    struct file_job tjob = { .fn = tables_fn };
+    st->syms = pith_xcalloc(total + 1, sizeof *st->syms);
+    st->sym_ptrs = pith_xcalloc(total + 1, sizeof *st->sym_ptrs);
+    struct file_job tjob = { .st = st, .fn = tables_fn };
     run_files(st->cgs, st->ncg, &tjob);
     size_t ne = t->ents.count ? t->ents.count : 1;
     t->memo = pith_xmalloc(ne * sizeof *t->memo);
@@ -2339,7 +2397,10 @@ void analyze_graph_build(struct analyze_graph **out,
     t2 = now_s();
     resolve_calls(st);
     t3 = now_s();
-    qsort(st->edges.items, st->edges.count, sizeof *st->edges.items, cmp_edges);
+#ifndef NDEBUG
+    for (size_t i = 1; i < st->edge_count; i++)
+        assert(cmp_edges(st->edge_ptrs[i - 1], st->edge_ptrs[i]) <= 0);
+#endif
 
     /* graph */
     Pith__Graph *gr = &g->graph;
@@ -2363,49 +2424,15 @@ void analyze_graph_build(struct analyze_graph **out,
     }
     gr->n_files = count;
     gr->files = st->file_ptrs;
-    st->syms = pith_xcalloc(total + 1, sizeof *st->syms);
-    st->sym_ptrs = pith_xcalloc(total + 1, sizeof *st->sym_ptrs);
     for (uint32_t gid = 1; gid <= total; gid++) {
-        const struct asym *a = &t->syms[gid];
-        const Pith__Symbol *s = a->s;
-        Pith__GSymbol *gs = &st->syms[gid - 1];
-        pith__gsymbol__init(gs);
-        gs->kind = s->kind;
-        gs->name = s->name;
-        const char *path = t->files[a->file].ff->path;
-        gs->qualname = s->qualname && s->qualname[0]
-                           ? astrcat3(cg, path, ":", s->qualname, strlen(s->qualname))
-                           : (char *)path;
-        gs->file = a->file + 1;
-        gs->parent = a->parent;
-        gs->start_line = s->start_line;
-        gs->start_col = s->start_col;
-        gs->end_line = s->end_line;
-        gs->end_col = s->end_col;
-        gs->signature = s->signature;
-        gs->n_params = s->n_params;
-        gs->params = s->params;
-        gs->returns = s->returns;
-        gs->n_decorators = s->n_decorators;
-        gs->decorators = s->decorators;
-        gs->docstring = s->docstring;
-        gs->n_bases = s->n_bases;
-        gs->bases = s->bases;
-        gs->comments = s->comments;
-        gs->is_async = s->is_async;
-        if (s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS) {
-            gs->n_base_ids = a->base_count;
-            gs->base_ids = a->base_ids;
+        if (t->syms[gid].s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS) {
+            st->syms[gid - 1].n_base_ids = t->syms[gid].base_count;
+            st->syms[gid - 1].base_ids = t->syms[gid].base_ids;
         }
-        st->sym_ptrs[gid - 1] = gs;
     }
     gr->n_symbols = total;
     gr->symbols = st->sym_ptrs;
-    size_t nedges = st->edges.count;
-    st->edge_ptrs = pith_xcalloc(nedges ? nedges : 1, sizeof *st->edge_ptrs);
-    for (size_t i = 0; i < nedges; i++)
-        st->edge_ptrs[i] = &st->edges.items[i];
-    gr->n_edges = nedges;
+    gr->n_edges = st->edge_count;
     gr->edges = st->edge_ptrs;
     g->phase_s[0] = t1 - t0;
     g->phase_s[1] = t2 - t1;
@@ -2444,7 +2471,6 @@ void analyze_graph_free(struct analyze_graph *g)
     free(st->file_ptrs);
     free(st->syms);
     free(st->sym_ptrs);
-    pith_vec_release(&st->edges);
     free(st->edge_ptrs);
     free(st);
     free(g);
