@@ -550,9 +550,15 @@ struct lex_term {
     uint32_t id; /* before sorting */
 };
 
+struct term_slot {
+    uint32_t id1; /* term id + 1; 0: empty */
+    uint32_t hash;
+};
+
 struct lex_part {
     uint32_t first_doc, end_doc; /* [first_doc, end_doc) */
-    struct pith_hashmap terms;
+    struct term_slot *slots;     /* open addressing over term[]: string -> id */
+    uint32_t slot_cap;           /* power of two */
     struct pith_arena arena;
     PITH_VEC(struct lex_term) term;
     PITH_VEC(uint32_t) last_doc;
@@ -567,20 +573,60 @@ struct lex_part {
     struct pith_disk_posting *post;
 };
 
+/* Tokens are short (at most 64 bytes): FNV-1a inline beats a call into XXH3. */
+static uint32_t term_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static void terms_grow(struct lex_part *l)
+{
+    uint32_t cap = l->slot_cap ? l->slot_cap * 2 : 4096, mask = cap - 1;
+    struct term_slot *slots = pith_xcalloc(cap, sizeof *slots);
+    for (uint32_t i = 0; i < l->slot_cap; i++) {
+        if (!l->slots[i].id1)
+            continue;
+        uint32_t k = l->slots[i].hash & mask;
+        while (slots[k].id1)
+            k = (k + 1) & mask;
+        slots[k] = l->slots[i];
+    }
+    free(l->slots);
+    l->slots = slots;
+    l->slot_cap = cap;
+}
+
 static void lex_on_token(const char *tok, size_t len, void *payload)
 {
     struct lex_part *l = payload;
-    uint32_t t;
-    if (!pith_hashmap_get(&l->terms, tok, len, &t)) {
-        t = (uint32_t)l->term.count;
-        struct lex_term lt;
-        lt.str = pith_arena_strndup(&l->arena, tok, len);
-        lt.len = (uint32_t)len;
-        lt.id = t;
-        pith_hashmap_put(&l->terms, lt.str, len, t);
-        pith_vec_push(&l->term, lt);
-        pith_vec_push(&l->last_doc, 0);
-        pith_vec_push(&l->slot, 0);
+    uint32_t h = term_hash(tok, len), mask = l->slot_cap - 1, k = h & mask, t;
+    for (;; k = (k + 1) & mask) {
+        const struct term_slot *e = &l->slots[k];
+        if (!e->id1) {
+            t = (uint32_t)l->term.count;
+            struct lex_term lt;
+            lt.str = pith_arena_strndup(&l->arena, tok, len);
+            lt.len = (uint32_t)len;
+            lt.id = t;
+            pith_vec_push(&l->term, lt);
+            pith_vec_push(&l->last_doc, 0);
+            pith_vec_push(&l->slot, 0);
+            l->slots[k].id1 = t + 1;
+            l->slots[k].hash = h;
+            if ((size_t)l->term.count * 2 > l->slot_cap)
+                terms_grow(l);
+            break;
+        }
+        if (e->hash == h) {
+            const struct lex_term *lt = &l->term.items[e->id1 - 1];
+            if (lt->len == len && memcmp(lt->str, tok, len) == 0) {
+                t = e->id1 - 1;
+                break;
+            }
+        }
     }
     if (l->last_doc.items[t] != l->doc) {
         struct lex_entry e;
@@ -612,7 +658,9 @@ static int cmp_lex_term(const void *a, const void *b)
 
 static void lex_part_release(struct lex_part *l)
 {
-    pith_hashmap_release(&l->terms);
+    free(l->slots);
+    l->slots = NULL;
+    l->slot_cap = 0;
     pith_arena_release(&l->arena);
     pith_vec_release(&l->term);
     pith_vec_release(&l->last_doc);
@@ -628,7 +676,7 @@ static void lex_part_release(struct lex_part *l)
  * rows of `doc_len` (disjoint between parts). Reads the graph only. */
 static void lex_part_build(const struct pack_ctx *c, struct lex_part *l, uint16_t *doc_len)
 {
-    pith_hashmap_init(&l->terms);
+    terms_grow(l);
     pith_arena_init(&l->arena);
     for (uint32_t id = l->first_doc; id < l->end_doc; id++) {
         uint32_t gi = c->order[id - 1];
@@ -671,7 +719,9 @@ static void lex_part_build(const struct pack_ctx *c, struct lex_part *l, uint16_
     }
     free(fill);
     free(rank);
-    pith_hashmap_release(&l->terms);
+    free(l->slots);
+    l->slots = NULL;
+    l->slot_cap = 0;
     pith_vec_release(&l->last_doc);
     pith_vec_release(&l->slot);
     pith_vec_release(&l->entries);
