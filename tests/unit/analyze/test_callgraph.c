@@ -477,6 +477,7 @@ PITH_TEST(analyze_graph_pack_matches_protobuf_c)
         fb_import(files[i], 1, "p", 0, NULL, NULL);
         fb_call(files[i], f, callee, 3);
         fb_call(files[i], f, "C", 4);
+        fb_call(files[i], f, i % 2 ? "undefined_name.x" : "len", 5); /* unresolved, external */
         ff[i] = fb_done(files[i]);
     }
     for (int root = 0; root < 2; root++) {
