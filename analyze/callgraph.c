@@ -434,14 +434,24 @@ static int is_property(const Pith__Symbol *s)
 
 /* ---- keys and namespaces ------------------------------------------------------------------ */
 
+/* Writes the key of (scope, name) to `out` (4 + len bytes). */
+static void put_key(char *out, uint32_t scope, const char *name, size_t len)
+{
+    out[0] = (char)scope;
+    out[1] = (char)(scope >> 8);
+    out[2] = (char)(scope >> 16);
+    out[3] = (char)(scope >> 24);
+    memcpy(out + 4, name, len);
+}
+
+/* The key of (scope, name) in the thread's scratch buffer. */
 static const char *mkkey(struct cg *cg, uint32_t scope, const char *name, size_t len, size_t *klen)
 {
     pith_buf_clear(&cg->key);
-    unsigned char b[4] = { (unsigned char)scope, (unsigned char)(scope >> 8),
-                           (unsigned char)(scope >> 16), (unsigned char)(scope >> 24) };
-    pith_buf_put(&cg->key, b, 4);
-    pith_buf_put(&cg->key, name, len);
-    *klen = cg->key.len;
+    pith_buf_grow(&cg->key, 4 + len);
+    put_key(cg->key.ptr, scope, name, len);
+    cg->key.len = 4 + len;
+    *klen = 4 + len;
     return cg->key.ptr;
 }
 
@@ -474,17 +484,13 @@ static void map_add(struct cg *cg,
                     const struct nsent *e)
 {
     uint32_t idx = new_entry(cg, e);
-    uint32_t head = map_get(cg, m, scope, name, len);
-    if (head) {
+    char *k = pith_arena_alloc(&cg->arena, 4 + len); /* kept only when the key is new */
+    put_key(k, scope, name, len);
+    uint32_t head = pith_hashmap_intern(m, k, 4 + len, idx);
+    if (head != idx) {
         cg->t->ents.items[idx].next = cg->t->ents.items[head].next;
         cg->t->ents.items[head].next = idx;
-        return;
     }
-    size_t klen;
-    const char *k = mkkey(cg, scope, name, len, &klen);
-    char *copy = pith_arena_alloc(&cg->arena, klen);
-    memcpy(copy, k, klen);
-    pith_hashmap_put(m, copy, klen, idx);
 }
 
 /* Scope key of file f's top level. */
