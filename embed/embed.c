@@ -9,6 +9,7 @@
 #include "schemas/vectors.pb-c.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,6 +17,74 @@
 
 #define DOC_CAP     300 /* bytes of the docstring's first paragraph */
 #define CALLEES_CAP 16  /* distinct callee names */
+
+/* What the summaries read of the graph: from a decoded Pith__Graph (embed_build) or straight
+ * from the packed record (embed_run, graph_view_parse). Strings are never NULL. */
+struct view_sym {
+    const char *name, *qualname, *signature, *docstring;
+    int32_t kind;
+    uint32_t file;
+};
+
+struct view_edge {
+    const char *callee_name;
+    uint32_t caller, callee, line, col;
+};
+
+struct graph_view {
+    size_t nsyms, nfiles, nedges;
+    struct view_sym *syms;
+    const char **file_path;
+    struct view_edge *edges;
+};
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static void view_sym_of(struct view_sym *v, const Pith__GSymbol *s)
+{
+    v->name = str_or_empty(s->name);
+    v->qualname = str_or_empty(s->qualname);
+    v->signature = str_or_empty(s->signature);
+    v->docstring = str_or_empty(s->docstring);
+    v->kind = (int32_t)s->kind;
+    v->file = s->file;
+}
+
+static void view_edge_of(struct view_edge *v, const Pith__Edge *e)
+{
+    v->callee_name = str_or_empty(e->callee_name);
+    v->caller = e->caller;
+    v->callee = e->callee;
+    v->line = e->line;
+    v->col = e->col;
+}
+
+/* A view of `g` (heap; free with view_release). */
+static void view_of_graph(struct graph_view *v, const Pith__Graph *g)
+{
+    v->nsyms = g->n_symbols;
+    v->nfiles = g->n_files;
+    v->nedges = g->n_edges;
+    v->syms = pith_xmalloc((v->nsyms + 1) * sizeof *v->syms);
+    v->file_path = pith_xmalloc((v->nfiles + 1) * sizeof *v->file_path);
+    v->edges = pith_xmalloc((v->nedges + 1) * sizeof *v->edges);
+    for (size_t i = 0; i < v->nsyms; i++)
+        view_sym_of(&v->syms[i], g->symbols[i]);
+    for (size_t i = 0; i < v->nfiles; i++)
+        v->file_path[i] = str_or_empty(g->files[i]->path);
+    for (size_t i = 0; i < v->nedges; i++)
+        view_edge_of(&v->edges[i], g->edges[i]);
+}
+
+static void view_release(struct graph_view *v)
+{
+    free(v->syms);
+    free(v->file_path);
+    free(v->edges);
+}
 
 int embed_wants(Pith__SymbolKind kind)
 {
@@ -115,15 +184,15 @@ static void new_line(struct pith_buf *out)
 
 /* The name a call contributes: the callee's own name when resolved, else the last dotted
  * component of the call expression, without any argument text. */
-static void callee_word(const Pith__Graph *g, const Pith__Edge *e, const char **w, size_t *len)
+static void
+callee_word(const struct graph_view *g, const struct view_edge *e, const char **w, size_t *len)
 {
-    if (e->callee && e->callee <= g->n_symbols && g->symbols[e->callee - 1]->name &&
-        g->symbols[e->callee - 1]->name[0]) {
-        *w = g->symbols[e->callee - 1]->name;
+    if (e->callee && e->callee <= g->nsyms && g->syms[e->callee - 1].name[0]) {
+        *w = g->syms[e->callee - 1].name;
         *len = strlen(*w);
         return;
     }
-    const char *s = e->callee_name ? e->callee_name : "";
+    const char *s = e->callee_name;
     size_t n = strcspn(s, "(");
     while (n && is_space(s[n - 1]))
         n--;
@@ -136,20 +205,20 @@ static void callee_word(const Pith__Graph *g, const Pith__Edge *e, const char **
     *len = n - (size_t)(dot - s);
 }
 
-void embed_summary(struct pith_buf *out,
-                   const Pith__Graph *g,
-                   uint32_t id,
-                   const Pith__Edge *const *callees,
-                   size_t callee_count)
+static void summary(struct pith_buf *out,
+                    const struct graph_view *g,
+                    uint32_t id,
+                    const struct view_edge *const *callees,
+                    size_t callee_count)
 {
-    const Pith__GSymbol *s = g->symbols[id - 1];
+    const struct view_sym *s = &g->syms[id - 1];
     size_t begin = out->len;
-    put_name_words(out, s->qualname ? s->qualname : "");
-    if (s->signature && s->signature[0]) {
+    put_name_words(out, s->qualname);
+    if (s->signature[0]) {
         new_line(out);
         put_collapsed(out, s->signature, 0, (size_t)-1);
     }
-    if (s->docstring && s->docstring[0]) {
+    if (s->docstring[0]) {
         new_line(out);
         put_collapsed(out, s->docstring, 1, DOC_CAP);
     }
@@ -183,31 +252,52 @@ void embed_summary(struct pith_buf *out,
         pith_buf_put(out, w, len);
         names++;
     }
-    if (s->file && s->file <= g->n_files && g->files[s->file - 1]->path) {
+    if (s->file && s->file <= g->nfiles) {
         new_line(out);
         pith_buf_puts(out, "file: ");
-        pith_buf_puts(out, g->files[s->file - 1]->path);
+        pith_buf_puts(out, g->file_path[s->file - 1]);
     }
     while (out->len > begin && out->ptr[out->len - 1] == '\n')
         out->ptr[--out->len] = '\0';
 }
 
+void embed_summary(struct pith_buf *out,
+                   const Pith__Graph *g,
+                   uint32_t id,
+                   const Pith__Edge *const *callees,
+                   size_t callee_count)
+{
+    struct graph_view v;
+    view_of_graph(&v, g);
+    struct view_edge *ce = pith_xmalloc((callee_count + 1) * sizeof *ce);
+    const struct view_edge **cp = pith_xmalloc((callee_count + 1) * sizeof *cp);
+    for (size_t i = 0; i < callee_count; i++) {
+        view_edge_of(&ce[i], callees[i]);
+        cp[i] = &ce[i];
+    }
+    summary(out, &v, id, cp, callee_count);
+    free(ce);
+    free(cp);
+    view_release(&v);
+}
+
 static int cmp_edge_pos(const void *a, const void *b)
 {
-    const Pith__Edge *x = *(const Pith__Edge *const *)a, *y = *(const Pith__Edge *const *)b;
+    const struct view_edge *x = *(const struct view_edge *const *)a;
+    const struct view_edge *y = *(const struct view_edge *const *)b;
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
     if (x->col != y->col)
         return x->col < y->col ? -1 : 1;
-    return x < y ? -1 : x > y;
+    return x < y ? -1 : x > y; /* graph order */
 }
 
 /* The summaries of symbols [first_id, end_id), each NUL-terminated in `texts`, with their ids
  * in `ids` and offsets in `at`. Parts cover disjoint id ranges and disjoint runs of `by`. */
 struct summary_part {
-    const Pith__Graph *g;
+    const struct graph_view *g;
     const size_t *first;
-    const Pith__Edge **by;
+    const struct view_edge **by;
     uint32_t first_id, end_id;
     struct pith_buf texts;
     PITH_VEC(uint32_t) ids;
@@ -217,17 +307,17 @@ struct summary_part {
 static void *summary_part_build(void *arg)
 {
     struct summary_part *p = arg;
-    const Pith__Graph *g = p->g;
+    const struct graph_view *g = p->g;
     struct pith_buf one = PITH_BUF_INIT;
     pith_buf_grow(&p->texts, (size_t)(p->end_id - p->first_id) * 128);
     for (uint32_t id = p->first_id; id < p->end_id; id++) {
-        if (!embed_wants(g->symbols[id - 1]->kind))
+        if (!embed_wants((Pith__SymbolKind)g->syms[id - 1].kind))
             continue;
         size_t a = p->first[id], b = p->first[id + 1];
         if (b - a > 1)
             qsort(p->by + a, b - a, sizeof *p->by, cmp_edge_pos);
         pith_buf_clear(&one);
-        embed_summary(&one, g, id, p->by + a, b - a);
+        summary(&one, g, id, p->by + a, b - a);
         pith_vec_push(&p->ids, id);
         pith_vec_push(&p->at, p->texts.len);
         pith_buf_put(&p->texts, one.ptr ? one.ptr : "", one.len);
@@ -237,6 +327,8 @@ static void *summary_part_build(void *arg)
     return NULL;
 }
 
+static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs);
+
 int embed_build(struct pith_buf *out, const Pith__Graph *g)
 {
     return embed_build_jobs(out, g, 0);
@@ -244,25 +336,34 @@ int embed_build(struct pith_buf *out, const Pith__Graph *g)
 
 int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs)
 {
-    size_t nsyms = g->n_symbols;
+    struct graph_view v;
+    view_of_graph(&v, g);
+    int err = build_view(out, &v, jobs);
+    view_release(&v);
+    return err;
+}
+
+static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs)
+{
+    size_t nsyms = g->nsyms;
     if (nsyms >= UINT32_MAX)
         return pith_error_set(PITH_ETOOBIG, "graph has too many symbols");
-    for (size_t i = 0; i < g->n_edges; i++) {
-        if (g->edges[i]->caller == 0 || g->edges[i]->caller > nsyms)
+    for (size_t i = 0; i < g->nedges; i++) {
+        if (g->edges[i].caller == 0 || g->edges[i].caller > nsyms)
             return pith_error_set(PITH_ECORRUPT, "graph edge %zu names caller %u out of range",
-                                  i + 1, g->edges[i]->caller);
+                                  i + 1, g->edges[i].caller);
     }
     /* edges grouped by caller (counting sort), each group in (line, col) order */
     size_t *first = pith_xcalloc(nsyms + 2, sizeof *first);
-    const Pith__Edge **by = pith_xcalloc(g->n_edges + 1, sizeof *by);
-    for (size_t i = 0; i < g->n_edges; i++)
-        first[g->edges[i]->caller + 1]++;
+    const struct view_edge **by = pith_xcalloc(g->nedges + 1, sizeof *by);
+    for (size_t i = 0; i < g->nedges; i++)
+        first[g->edges[i].caller + 1]++;
     for (size_t k = 0; k <= nsyms; k++)
         first[k + 1] += first[k];
     size_t *fill = pith_xmalloc((nsyms + 2) * sizeof *fill);
     memcpy(fill, first, (nsyms + 2) * sizeof *fill);
-    for (size_t i = 0; i < g->n_edges; i++)
-        by[fill[g->edges[i]->caller]++] = g->edges[i];
+    for (size_t i = 0; i < g->nedges; i++)
+        by[fill[g->edges[i].caller]++] = &g->edges[i];
     free(fill);
 
     /* summaries on `jobs` threads, over id ranges joined in order: the output does not depend
@@ -334,8 +435,8 @@ int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs)
     return 0;
 }
 
-/* The decoded graph's allocations: a bump allocator over large blocks that, unlike
- * pith_arena, does not zero (protobuf-c initializes every field it allocates), released at
+/* The graph record and the arrays read from it: a bump allocator over large blocks that,
+ * unlike pith_arena, does not zero (every allocation is filled by its user), released at
  * once. The first block is sized from the record so that one block usually does; blocks are
  * mapped with transparent huge pages requested, so the kernel takes a fault per 2 MiB instead
  * of per 4 KiB. With PITH_ARENA_DEBUG every allocation is its own pith_arena allocation, so
@@ -395,10 +496,275 @@ static void *pb_bump_alloc(void *data, size_t size)
 #endif
 }
 
-static void pb_bump_free(void *data, void *ptr)
+/* ---- the graph record, read in place ---------------------------------------------------- */
+
+/* embed reads 6 fields of the symbols, 1 of the files and 5 of the edges: instead of decoding
+ * the whole pith.Graph with protobuf-c (every field, every string copied), the packed record
+ * is walked once and the fields it needs point into it. Strings get their NUL written in
+ * place over the byte after them (a tag or the end), once the walk is over. The walk refuses
+ * malformed wire data (truncated varints and lengths, field 0, groups and unknown wire types)
+ * and a field it reads with another wire type; fields it does not read are only skipped. */
+struct wire {
+    const uint8_t *p, *end;
+};
+
+static int wire_varint(struct wire *w, uint64_t *out)
 {
-    (void)data;
-    (void)ptr;
+    uint64_t v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (w->p == w->end)
+            return -1;
+        uint8_t b = *w->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads a tag; 0 at the end, 1 with a field, -1 when malformed. */
+static int wire_tag(struct wire *w, uint32_t *field, uint32_t *type)
+{
+    if (w->p == w->end)
+        return 0;
+    uint64_t t;
+    if (wire_varint(w, &t) || t >> 32 || (t >> 3) == 0)
+        return -1;
+    *field = (uint32_t)(t >> 3);
+    *type = (uint32_t)(t & 7);
+    return 1;
+}
+
+/* A length-delimited field's bytes. */
+static int wire_bytes(struct wire *w, struct wire *out)
+{
+    uint64_t n;
+    if (wire_varint(w, &n) || n > (uint64_t)(w->end - w->p))
+        return -1;
+    out->p = w->p;
+    out->end = w->p + n;
+    w->p += n;
+    return 0;
+}
+
+static int wire_skip(struct wire *w, uint32_t type)
+{
+    uint64_t v;
+    struct wire sub;
+    switch (type) {
+    case 0:
+        return wire_varint(w, &v);
+    case 1:
+        if (w->end - w->p < 8)
+            return -1;
+        w->p += 8;
+        return 0;
+    case 2:
+        return wire_bytes(w, &sub);
+    case 5:
+        if (w->end - w->p < 4)
+            return -1;
+        w->p += 4;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* A string field: `*slot` points at its bytes, *len is its length (terminated later). */
+static int wire_string(struct wire *w, uint32_t type, const char **slot, size_t *len)
+{
+    struct wire sub;
+    if (type != 2 || wire_bytes(w, &sub))
+        return -1;
+    *slot = (const char *)sub.p;
+    *len = (size_t)(sub.end - sub.p);
+    return 0;
+}
+
+static int wire_u32(struct wire *w, uint32_t type, uint32_t *out)
+{
+    uint64_t v;
+    if (type != 0 || wire_varint(w, &v))
+        return -1;
+    *out = (uint32_t)v; /* protobuf-c keeps the low 32 bits */
+    return 0;
+}
+
+static int parse_file(struct wire *m, const char **path, size_t *lens)
+{
+    uint32_t field, type;
+    int r;
+    while ((r = wire_tag(m, &field, &type)) > 0) {
+        if (field == 1 ? wire_string(m, type, path, &lens[0]) : wire_skip(m, type))
+            return -1;
+    }
+    return r;
+}
+
+static int parse_symbol(struct wire *m, struct view_sym *s, size_t *lens)
+{
+    uint32_t field, type, u = 0;
+    int r;
+    while ((r = wire_tag(m, &field, &type)) > 0) {
+        switch (field) {
+        case 1:
+            r = wire_u32(m, type, &u);
+            s->kind = (int32_t)u;
+            break;
+        case 2:
+            r = wire_string(m, type, &s->name, &lens[0]);
+            break;
+        case 3:
+            r = wire_string(m, type, &s->qualname, &lens[1]);
+            break;
+        case 4:
+            r = wire_u32(m, type, &s->file);
+            break;
+        case 10:
+            r = wire_string(m, type, &s->signature, &lens[2]);
+            break;
+        case 14:
+            r = wire_string(m, type, &s->docstring, &lens[3]);
+            break;
+        default:
+            r = wire_skip(m, type);
+            break;
+        }
+        if (r)
+            return -1;
+    }
+    return r;
+}
+
+static int parse_edge(struct wire *m, struct view_edge *e, size_t *lens)
+{
+    uint32_t field, type;
+    int r;
+    while ((r = wire_tag(m, &field, &type)) > 0) {
+        switch (field) {
+        case 1:
+            r = wire_u32(m, type, &e->caller);
+            break;
+        case 2:
+            r = wire_u32(m, type, &e->callee);
+            break;
+        case 5:
+            r = wire_u32(m, type, &e->line);
+            break;
+        case 6:
+            r = wire_u32(m, type, &e->col);
+            break;
+        case 7:
+            r = wire_string(m, type, &e->callee_name, &lens[0]);
+            break;
+        default:
+            r = wire_skip(m, type);
+            break;
+        }
+        if (r)
+            return -1;
+    }
+    return r;
+}
+
+/* Fills `v` from the packed pith.Graph `rec[0, len)`; rec[len] must be writable. The arrays
+ * are allocated with `alloc` and the strings point into `rec`. Returns 0 or -1 (malformed). */
+static const char wire_empty[1] = ""; /* absent strings */
+
+static int graph_view_parse(struct graph_view *v,
+                            uint8_t *rec,
+                            size_t len,
+                            void *(*alloc)(void *, size_t),
+                            void *alloc_data)
+{
+    memset(v, 0, sizeof *v);
+    struct wire w = { rec, rec + len }, sub;
+    uint32_t field, type;
+    int r;
+    while ((r = wire_tag(&w, &field, &type)) > 0) { /* count, so the arrays are sized once */
+        if (field >= 2 && field <= 4 && type != 2)
+            return -1;
+        if (wire_skip(&w, type))
+            return -1;
+        v->nfiles += field == 2;
+        v->nsyms += field == 3;
+        v->nedges += field == 4;
+    }
+    if (r < 0 || v->nsyms >= UINT32_MAX / 2)
+        return -1;
+    v->syms = alloc(alloc_data, (v->nsyms + 1) * sizeof *v->syms);
+    v->file_path = alloc(alloc_data, (v->nfiles + 1) * sizeof *v->file_path);
+    v->edges = alloc(alloc_data, (v->nedges + 1) * sizeof *v->edges);
+    /* each message's strings are terminated once the tag after the message has been read:
+     * the byte after a string is a tag of its own message (read by then) or that tag */
+    const char **pend[4];
+    size_t pend_len[4] = { 0, 0, 0, 0 }, npend = 0, nf = 0, ns = 0, ne = 0;
+    w.p = rec;
+    for (;;) {
+        int t = wire_tag(&w, &field, &type);
+        for (size_t i = 0; i < npend; i++) {
+            if (*pend[i] != wire_empty) /* absent: nothing to terminate */
+                ((char *)(uintptr_t)*pend[i])[pend_len[i]] = '\0';
+        }
+        npend = 0;
+        if (t <= 0) {
+            r = t;
+            break;
+        }
+        if (field < 2 || field > 4) {
+            r = wire_skip(&w, type);
+            if (r)
+                break;
+            continue;
+        }
+        r = wire_bytes(&w, &sub);
+        if (r)
+            break;
+        for (size_t i = 0; i < 4; i++)
+            pend_len[i] = 0;
+        if (field == 2) {
+            v->file_path[nf] = wire_empty;
+            r = parse_file(&sub, &v->file_path[nf], pend_len);
+            pend[npend++] = &v->file_path[nf++];
+        } else if (field == 3) {
+            struct view_sym *s = &v->syms[ns++];
+            s->name = s->qualname = s->signature = s->docstring = wire_empty;
+            s->kind = 0;
+            s->file = 0;
+            r = parse_symbol(&sub, s, pend_len);
+            pend[0] = &s->name;
+            pend[1] = &s->qualname;
+            pend[2] = &s->signature;
+            pend[3] = &s->docstring;
+            npend = 4;
+        } else {
+            struct view_edge *e = &v->edges[ne++];
+            e->callee_name = wire_empty;
+            e->caller = e->callee = e->line = e->col = 0;
+            r = parse_edge(&sub, e, pend_len);
+            pend[npend++] = &e->callee_name;
+        }
+        if (r)
+            break;
+    }
+    return r;
+}
+
+int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs)
+{
+    struct pb_bump bump;
+    pb_bump_init(&bump, len / 2);
+    struct graph_view v;
+    int err = 0;
+    if (graph_view_parse(&v, rec, len, pb_bump_alloc, &bump) != 0)
+        err = pith_error_set(PITH_ECORRUPT, "the graph record does not decode");
+    else
+        err = build_view(out, &v, jobs);
+    pb_bump_release(&bump);
+    return err;
 }
 
 int embed_run(const struct embed_options *opt)
@@ -408,7 +774,6 @@ int embed_run(const struct embed_options *opt)
                               opt->embedder);
     struct pith_stage_reader r;
     struct pith_buf packed = PITH_BUF_INIT;
-    Pith__Graph *g = NULL;
     struct pb_bump bump;
     int err = pith_stage_reader_open(&r, opt->graph_path, PITH_STAGE_GRAPH);
     if (err)
@@ -423,7 +788,7 @@ int embed_run(const struct embed_options *opt)
         err = pith_error_set(PITH_ECORRUPT, "%s holds no graph record", opt->graph_path);
     if (err < 0)
         goto out;
-    bump.next_size = len * 3 + PB_HUGE; /* the decoded graph is about 1.5x its record */
+    bump.next_size = len + 1;
     uint8_t *rec = pb_bump_alloc(&bump, len + 1);
     size_t got = ZSTD_decompress(rec, len + 1, frame, frame_len);
     if (ZSTD_isError(got) || got != len) {
@@ -431,16 +796,13 @@ int embed_run(const struct embed_options *opt)
                              opt->graph_path);
         goto out;
     }
-    ProtobufCAllocator alloc = { pb_bump_alloc, pb_bump_free, &bump };
-    g = pith__graph__unpack(&alloc, len, rec);
-    if (!g) {
-        err =
-            pith_error_set(PITH_ECORRUPT, "%s: the graph record does not decode", opt->graph_path);
+    err = embed_build_packed(&packed, rec, len, 0);
+    if (err) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", pith_error_last()); /* not set from itself */
+        err = pith_error_set(err, "%s: %s", opt->graph_path, msg);
         goto out;
     }
-    err = embed_build(&packed, g);
-    if (err)
-        goto out;
     struct pith_stage_writer w;
     pith_stage_writer_init(&w, PITH_STAGE_VECTORS);
     pith_stage_writer_add(&w, packed.ptr, packed.len);

@@ -29,6 +29,12 @@ int embed_build(struct pith_buf *out, const Pith__Graph *g);
  * not depend on `jobs`. Also returns PITH_ETOOBIG (over 2^32 - 1 symbols). */
 int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs);
 
+/* embed_build_jobs from the packed pith.Graph `rec[0, len)` without decoding it with protobuf-c:
+ * the fields the summaries need are read in place. rec[len] must be writable; the bytes are
+ * modified (strings are NUL-terminated in place). Returns 0, PITH_ECORRUPT (malformed record,
+ * or an edge names a caller out of range) or PITH_ETOOBIG. */
+int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs);
+
 struct embed_options {
     const char *graph_path;
     const char *out_path;
