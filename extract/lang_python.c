@@ -26,7 +26,7 @@ struct py_syms {
         expression_statement, import_statement, import_from_statement, aliased_import, dotted_name,
         relative_import, import_prefix, wildcard_import, string_content, with_item, as_pattern,
         as_pattern_target, list, tuple, type_alias_statement, parenthesized_expression,
-        for_statement, for_in_clause, except_clause, pattern_list, tuple_pattern, list_pattern;
+        for_statement, for_in_clause, except_clause, pattern_list, tuple_pattern, list_pattern, expression_list;
 };
 
 struct py_fields {
@@ -170,6 +170,7 @@ struct lang_python *lang_python_new(void)
     S(pattern_list);
     S(tuple_pattern);
     S(list_pattern);
+    S(expression_list);
 #undef S
 #define F(x) p->f.x = field_id(l, #x)
     F(name);
@@ -1020,7 +1021,7 @@ static void do_all(struct lang_python *p, TSNode v)
     if (ts_node_is_null(v))
         return;
     TSSymbol k = ts_node_symbol(v);
-    if (k != p->s.list && k != p->s.tuple)
+    if (k != p->s.list && k != p->s.tuple && k != p->s.expression_list) /* __all__ = "a", "b" */
         return;
     p->out->has_all = 1;
     TSTreeCursor *c = &p->aux;

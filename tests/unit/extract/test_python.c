@@ -326,6 +326,21 @@ PITH_TEST(extract_python_pattern_targets)
     parsed_release(&p);
 }
 
+/* __all__ as a bare tuple ("a", "b" without parentheses) and extended with += */
+PITH_TEST(extract_python_all_bare_tuple)
+{
+    static const char src[] = "__all__ = \"to_thread\",\n__all__ += \"x\", \"y\"\n";
+    struct parsed p;
+    parse_text(&p, "m", src, sizeof src - 1);
+    CHECK(p.ff.has_all);
+    CHECK_EQ_INT(p.ff.n_all_names, 3);
+    if (p.ff.n_all_names == 3) {
+        CHECK_EQ_STR(p.ff.all_names[0], "to_thread");
+        CHECK_EQ_STR(p.ff.all_names[2], "y");
+    }
+    parsed_release(&p);
+}
+
 PITH_TEST(extract_python_text_rules)
 {
     static const char src[] = "def f(\n"
