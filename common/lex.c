@@ -48,9 +48,16 @@ static const uint64_t stopwords[] = {
     0x0000000000736177u, 0x0000000068746977u,
 };
 
+/* The first letters of the stopwords: most tokens are ruled out by one bit test. */
+#define STOP_FIRST                                                                   \
+    (1u << ('a' - 'a') | 1u << ('b' - 'a') | 1u << ('c' - 'a') | 1u << ('d' - 'a') | \
+     1u << ('f' - 'a') | 1u << ('i' - 'a') | 1u << ('k' - 'a') | 1u << ('n' - 'a') | \
+     1u << ('o' - 'a') | 1u << ('s' - 'a') | 1u << ('t' - 'a') | 1u << ('w' - 'a'))
+
 static int is_stopword(const char *w, size_t len)
 {
-    if (len >= 8)
+    unsigned char c0 = (unsigned char)w[0];
+    if (len >= 8 || c0 < 'a' || c0 > 'z' || !(STOP_FIRST >> (c0 - 'a') & 1u))
         return 0;
     uint64_t v = 0;
     for (size_t i = 0; i < len; i++)

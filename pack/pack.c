@@ -250,7 +250,7 @@ static int check_graph(const Pith__Graph *g)
 
 /* A heuristic until analyze records test detection: test_* functions and Test* classes in test
  * files (test_*.py, *_test.py, or under a tests/ or test/ folder). */
-static int is_test_symbol(const Pith__GSymbol *s, const Pith__GFile *f)
+static int is_test_file(const Pith__GFile *f)
 {
     if (!f || !f->path)
         return 0;
@@ -258,10 +258,13 @@ static int is_test_symbol(const Pith__GSymbol *s, const Pith__GFile *f)
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t bl = strlen(base);
-    int test_file = strncmp(base, "test_", 5) == 0 ||
-                    (bl > 8 && strcmp(base + bl - 8, "_test.py") == 0) ||
-                    strncmp(path, "tests/", 6) == 0 || strncmp(path, "test/", 5) == 0 ||
-                    strstr(path, "/tests/") != NULL || strstr(path, "/test/") != NULL;
+    return strncmp(base, "test_", 5) == 0 || (bl > 8 && strcmp(base + bl - 8, "_test.py") == 0) ||
+           strncmp(path, "tests/", 6) == 0 || strncmp(path, "test/", 5) == 0 ||
+           strstr(path, "/tests/") != NULL || strstr(path, "/test/") != NULL;
+}
+
+static int is_test_symbol(const Pith__GSymbol *s, int test_file)
+{
     if (!test_file || !s->name)
         return 0;
     if (s->kind == PITH__SYMBOL_KIND__SYMBOL_CLASS)
@@ -294,6 +297,9 @@ static void build_files(struct pack_ctx *c, struct pith_buf *out)
 
 static void build_symbols(struct pack_ctx *c, struct pith_buf *out)
 {
+    unsigned char *test_file = pith_xcalloc((size_t)c->nfiles + 1, 1); /* by file id */
+    for (uint32_t i = 0; i < c->nfiles; i++)
+        test_file[i + 1] = (unsigned char)is_test_file(c->g->files[i]);
     struct pith_disk_symbol d;
     memset(&d, 0, sizeof d);
     pith_buf_put(out, &d, sizeof d);
@@ -314,10 +320,11 @@ static void build_symbols(struct pack_ctx *c, struct pith_buf *out)
             d.flags |= PITH_SYMF_DECORATED;
         if (s->is_async)
             d.flags |= PITH_SYMF_ASYNC;
-        if (is_test_symbol(s, s->file ? c->g->files[s->file - 1] : NULL))
+        if (is_test_symbol(s, s->file ? test_file[s->file] : 0))
             d.flags |= PITH_SYMF_TEST;
         pith_buf_put(out, &d, sizeof d);
     }
+    free(test_file);
 }
 
 static void build_names(struct pack_ctx *c, struct pith_buf *out)
