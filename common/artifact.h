@@ -19,62 +19,63 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PITH_ARTIFACT_MAGIC   "PITHIDX1"
-#define PITH_FORMAT_VERSION   1u
-#define PITH_SHARD_NAME       "shard-0000.pith"
-#define PITH_MANIFEST_NAME    "MANIFEST"
+#define PITH_ARTIFACT_MAGIC "PITHIDX1"
+#define PITH_FORMAT_VERSION 1u
+#define PITH_SHARD_NAME     "shard-0000.pith"
+#define PITH_MANIFEST_NAME  "MANIFEST"
 
-#define PITH_FOURCC(a, b, c, d)                                                                    \
+#define PITH_FOURCC(a, b, c, d) \
     ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 #define PITH_SEC_STRS PITH_FOURCC('S', 'T', 'R', 'S') /* string table */
 #define PITH_SEC_FILE PITH_FOURCC('F', 'I', 'L', 'E') /* struct pith_disk_file[] */
 #define PITH_SEC_SYMS PITH_FOURCC('S', 'Y', 'M', 'S') /* struct pith_disk_symbol[], by qualname */
-#define PITH_SEC_NAME PITH_FOURCC('N', 'A', 'M', 'E') /* u32 symbol ids sorted by (name, qualname) */
+#define PITH_SEC_NAME \
+    PITH_FOURCC('N', 'A', 'M', 'E') /* u32 symbol ids sorted by (name, qualname) */
 #define PITH_SEC_CALE PITH_FOURCC('C', 'A', 'L', 'E') /* CSR: callees of each symbol */
 #define PITH_SEC_CALR PITH_FOURCC('C', 'A', 'L', 'R') /* CSR: callers of each symbol */
 #define PITH_SEC_RECS PITH_FOURCC('R', 'E', 'C', 'S') /* zstd blocks of pith.SymbolRecord */
 #define PITH_SEC_LEXI PITH_FOURCC('L', 'E', 'X', 'I') /* BM25F inverted index */
 
 struct pith_disk_header {
-    char magic[8];          /* PITH_ARTIFACT_MAGIC */
-    uint32_t version;       /* PITH_FORMAT_VERSION */
+    char magic[8];    /* PITH_ARTIFACT_MAGIC */
+    uint32_t version; /* PITH_FORMAT_VERSION */
     uint32_t section_count;
-    uint64_t file_len;      /* whole shard length, trailer included */
-    uint64_t table_off;     /* = 64 */
-    uint8_t reserved[32];   /* zero */
+    uint64_t file_len;    /* whole shard length, trailer included */
+    uint64_t table_off;   /* = 64 */
+    uint8_t reserved[32]; /* zero */
 };
 
 struct pith_disk_section {
-    uint32_t id;            /* PITH_SEC_* */
-    uint32_t flags;         /* zero */
-    uint64_t offset;        /* 8-aligned, from the start of the shard */
+    uint32_t id;     /* PITH_SEC_* */
+    uint32_t flags;  /* zero */
+    uint64_t offset; /* 8-aligned, from the start of the shard */
     uint64_t len;
-    uint64_t checksum;      /* XXH3-64 of the section bytes */
+    uint64_t checksum; /* XXH3-64 of the section bytes */
 };
 
 struct pith_disk_file {
-    uint32_t path;          /* string: path relative to the repository root */
-    uint32_t language;      /* string */
-    uint32_t module;        /* string: dotted module name */
-    uint32_t status;        /* pith.FileStatus */
-    uint32_t skip_reason;   /* string */
+    uint32_t path;        /* string: path relative to the repository root */
+    uint32_t language;    /* string */
+    uint32_t module;      /* string: dotted module name */
+    uint32_t status;      /* pith.FileStatus */
+    uint32_t skip_reason; /* string */
     uint32_t line_count;
-    uint64_t content_hash;  /* XXH3-64 of the file bytes */
+    uint64_t content_hash; /* XXH3-64 of the file bytes */
     uint64_t size;
 };
 
 struct pith_disk_symbol {
-    uint32_t qualname;      /* string: "path/to/file.py:Class.method" */
-    uint32_t name;          /* string: "method" */
-    uint32_t file;          /* FILE id */
-    uint32_t kind;          /* pith.SymbolKind */
-    uint32_t parent;        /* SYMS id */
+    uint32_t qualname; /* string: "path/to/file.py:Class.method" */
+    uint32_t name;     /* string: "method" */
+    uint32_t file;     /* FILE id */
+    uint32_t kind;     /* pith.SymbolKind */
+    uint32_t parent;   /* SYMS id */
     uint32_t start_line;
     uint32_t start_col;
     uint32_t end_line;
     uint32_t end_col;
-    uint32_t signature;     /* string */
-    uint32_t flags;         /* PITH_SYMF_* */
+    uint32_t signature; /* string */
+    uint32_t flags;     /* PITH_SYMF_* */
     uint32_t reserved;
 };
 #define PITH_SYMF_DECORATED 1u
@@ -88,13 +89,13 @@ struct pith_disk_symbol {
  * CALE lists every call site of a caller, external and unresolved ones too (other = 0),
  * ordered by (line, col). CALR lists resolved edges only, ordered by (caller qualname, line). */
 struct pith_disk_edge {
-    uint32_t other;         /* callee (CALE) or caller (CALR) symbol id; 0 when none */
-    uint32_t line;          /* call-site line in the caller's file */
+    uint32_t other; /* callee (CALE) or caller (CALR) symbol id; 0 when none */
+    uint32_t line;  /* call-site line in the caller's file */
     uint32_t col;
-    uint16_t kind;          /* pith.EdgeKind */
-    uint16_t confidence;    /* per mille */
-    uint32_t name;          /* string: callee expression, or dotted external target */
-    uint32_t reason;        /* string: why ambiguous/unresolved/lower confidence */
+    uint16_t kind;       /* pith.EdgeKind */
+    uint16_t confidence; /* per mille */
+    uint32_t name;       /* string: callee expression, or dotted external target */
+    uint32_t reason;     /* string: why ambiguous/unresolved/lower confidence */
 };
 
 /* RECS section:
@@ -105,7 +106,7 @@ struct pith_disk_edge {
  * record i of the block being bytes [ends[i-1], ends[i]) after the table. Record k (= symbol id)
  * is in block k / records_per_block. */
 struct pith_disk_block {
-    uint64_t offset;        /* of the zstd frame, from the start of the section */
+    uint64_t offset; /* of the zstd frame, from the start of the section */
     uint32_t zlen;
     uint32_t raw_len;
 };
@@ -119,18 +120,18 @@ struct pith_disk_block {
 struct pith_disk_lexi_header {
     uint32_t term_count;
     uint32_t posting_count;
-    uint32_t doc_count;     /* = symbol count + 1 */
-    uint32_t field_count;   /* = PITH_LEX_FIELDS */
+    uint32_t doc_count;   /* = symbol count + 1 */
+    uint32_t field_count; /* = PITH_LEX_FIELDS */
     float avg_len[PITH_LEX_FIELDS];
 };
 struct pith_disk_term {
-    uint32_t term;          /* string */
-    uint32_t first;         /* index of its first posting */
-    uint32_t count;         /* = document frequency */
+    uint32_t term;  /* string */
+    uint32_t first; /* index of its first posting */
+    uint32_t count; /* = document frequency */
     uint32_t reserved;
 };
 struct pith_disk_posting {
-    uint32_t doc;           /* symbol id */
+    uint32_t doc;                /* symbol id */
     uint8_t tf[PITH_LEX_FIELDS]; /* term frequency per field, saturated at 255 */
 };
 
@@ -160,14 +161,16 @@ uint32_t pith_index_find_qualname(const struct pith_index *ix, const char *qualn
 size_t pith_index_find_name(const struct pith_index *ix, const char *name, const uint32_t **out);
 
 /* Outgoing (callees) or incoming (callers) edges of `id`: *out points into the map. */
-size_t pith_index_callees(const struct pith_index *ix, uint32_t id,
-                          const struct pith_disk_edge **out);
-size_t pith_index_callers(const struct pith_index *ix, uint32_t id,
-                          const struct pith_disk_edge **out);
+size_t
+pith_index_callees(const struct pith_index *ix, uint32_t id, const struct pith_disk_edge **out);
+size_t
+pith_index_callers(const struct pith_index *ix, uint32_t id, const struct pith_disk_edge **out);
 
 /* Decompresses the cold record of symbol `id` (a packed pith.SymbolRecord) into a buffer the
  * caller owns (free()). Returns 0 or PITH_ECORRUPT. */
-int pith_index_record(const struct pith_index *ix, uint32_t id, unsigned char **out,
+int pith_index_record(const struct pith_index *ix,
+                      uint32_t id,
+                      unsigned char **out,
                       size_t *len_out);
 
 /* The LEXI section, validated. NULL fields when the index has none. */
@@ -199,12 +202,15 @@ const unsigned char *pith_index_section(const struct pith_index *ix, uint32_t id
 /* Like pith_index_open, from bytes in memory: `manifest` is the packed MANIFEST, `shard` the
  * shard file. Both are copied (the caller keeps ownership). Returns 0, PITH_EUNSUPPORTED or
  * PITH_ECORRUPT. Free with pith_index_free. */
-int pith_index_open_mem(struct pith_index **out, const void *manifest, size_t manifest_len,
-                        const void *shard, size_t shard_len, unsigned flags);
+int pith_index_open_mem(struct pith_index **out,
+                        const void *manifest,
+                        size_t manifest_len,
+                        const void *shard,
+                        size_t shard_len,
+                        unsigned flags);
 
 /* The shard's header and section table (validated), for `pith dump header`. */
 const struct pith_disk_header *pith_index_header(const struct pith_index *ix);
-const struct pith_disk_section *pith_index_sections(const struct pith_index *ix,
-                                                    uint32_t *count);
+const struct pith_disk_section *pith_index_sections(const struct pith_index *ix, uint32_t *count);
 
 #endif

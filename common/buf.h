@@ -11,7 +11,10 @@ struct pith_buf {
     size_t cap;
 };
 
-#define PITH_BUF_INIT {NULL, 0, 0}
+#define PITH_BUF_INIT \
+    {                 \
+        NULL, 0, 0    \
+    }
 
 void pith_buf_init(struct pith_buf *b);
 void pith_buf_release(struct pith_buf *b);
@@ -20,7 +23,8 @@ void pith_buf_grow(struct pith_buf *b, size_t extra);
 void pith_buf_put(struct pith_buf *b, const void *data, size_t len);
 void pith_buf_puts(struct pith_buf *b, const char *s);
 void pith_buf_putc(struct pith_buf *b, char c);
-void pith_buf_printf(struct pith_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pith_buf_printf(struct pith_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Appends `len` zero bytes until len is a multiple of `align`. */
 void pith_buf_align(struct pith_buf *b, size_t align);
 void pith_buf_put_u32(struct pith_buf *b, uint32_t v);

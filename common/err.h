@@ -6,23 +6,23 @@
 #include <stdarg.h>
 
 enum {
-    PITH_OK           = 0,
-    PITH_ENOTFOUND    = -1,
-    PITH_EIO          = -2,
-    PITH_EPARSE       = -3,
-    PITH_ECORRUPT     = -4,
-    PITH_ETOOBIG      = -5,
+    PITH_OK = 0,
+    PITH_ENOTFOUND = -1,
+    PITH_EIO = -2,
+    PITH_EPARSE = -3,
+    PITH_ECORRUPT = -4,
+    PITH_ETOOBIG = -5,
     PITH_EUNSUPPORTED = -6,
-    PITH_EUSAGE       = -7,
-    PITH_EAMBIGUOUS   = -8
+    PITH_EUSAGE = -7,
+    PITH_EAMBIGUOUS = -8
 };
 
 /* Process exit codes, documented in every --help. */
 enum {
-    PITH_EXIT_OK      = 0,
+    PITH_EXIT_OK = 0,
     PITH_EXIT_PARTIAL = 1, /* some inputs failed: skipped and recorded */
-    PITH_EXIT_USAGE   = 2,
-    PITH_EXIT_FATAL   = 3
+    PITH_EXIT_USAGE = 2,
+    PITH_EXIT_FATAL = 3
 };
 
 /* Stores a printf-formatted one-line message (lower case, no final full stop).

@@ -96,8 +96,8 @@ int pith_mkdir_p(const char *path)
             char c = *s;
             *s = '\0';
             if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                err = pith_error_set(PITH_EIO, "cannot create directory %s: %s", p,
-                                     strerror(errno));
+                err =
+                    pith_error_set(PITH_EIO, "cannot create directory %s: %s", p, strerror(errno));
                 break;
             }
             *s = c;

@@ -24,8 +24,8 @@ void pith_hashmap_release(struct pith_hashmap *m)
     pith_hashmap_init(m);
 }
 
-static struct pith_map_entry *find(const struct pith_hashmap *m, const char *key, size_t len,
-                                   uint64_t h)
+static struct pith_map_entry *
+find(const struct pith_hashmap *m, const char *key, size_t len, uint64_t h)
 {
     size_t mask = m->cap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {

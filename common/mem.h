@@ -15,20 +15,19 @@ char *pith_xstrdup(const char *s);
 char *pith_xstrndup(const char *s, size_t n);
 
 /* A growable array of T: `PITH_VEC(int) v = {0};`. Release with pith_vec_release. */
-#define PITH_VEC(T)                                                                                \
-    struct {                                                                                       \
-        T *items;                                                                                  \
-        size_t count;                                                                              \
-        size_t cap;                                                                                \
+#define PITH_VEC(T)   \
+    struct {          \
+        T *items;     \
+        size_t count; \
+        size_t cap;   \
     }
 
 void pith_vec_grow_(void **items, size_t *cap, size_t need, size_t elem);
 
-#define pith_vec_reserve(v, n)                                                                     \
+#define pith_vec_reserve(v, n) \
     pith_vec_grow_((void **)&(v)->items, &(v)->cap, (n), sizeof(*(v)->items))
-#define pith_vec_push(v, x)                                                                        \
-    (pith_vec_reserve((v), (v)->count + 1), (v)->items[(v)->count++] = (x))
-#define pith_vec_release(v) (free((v)->items), (v)->items = NULL, (v)->count = (v)->cap = 0)
+#define pith_vec_push(v, x)     (pith_vec_reserve((v), (v)->count + 1), (v)->items[(v)->count++] = (x))
+#define pith_vec_release(v)     (free((v)->items), (v)->items = NULL, (v)->count = (v)->cap = 0)
 #define pith_vec_foreach(v, it) for (it = (v)->items; it < (v)->items + (v)->count; it++)
 
 /* Bump allocator; everything is freed at once by reset or release. With PITH_ARENA_DEBUG each

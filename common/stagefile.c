@@ -13,9 +13,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#define MAGIC       "PITHSTG1"
-#define END_MARK    0xFFFFFFFFu
-#define MAX_RECORD  (1u << 30)
+#define MAGIC      "PITHSTG1"
+#define END_MARK   0xFFFFFFFFu
+#define MAX_RECORD (1u << 30)
 
 static uint32_t rd32(const unsigned char *p)
 {
@@ -48,9 +48,9 @@ void pith_stage_compress_with(struct pith_buf *out, void *zctx, const void *msg,
     size_t start = out->len;
     pith_buf_grow(out, 16 + bound);
     out->len += 16;
-    size_t z = zctx ? ZSTD_compressCCtx(zctx, out->ptr + out->len, bound, msg, len,
-                                        PITH_STAGE_ZSTD_LEVEL)
-                    : ZSTD_compress(out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
+    size_t z =
+        zctx ? ZSTD_compressCCtx(zctx, out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL)
+             : ZSTD_compress(out->ptr + out->len, bound, msg, len, PITH_STAGE_ZSTD_LEVEL);
     if (ZSTD_isError(z))
         PITH_BUG("zstd compression failed");
     unsigned char *h = (unsigned char *)out->ptr + start;
@@ -107,8 +107,8 @@ int pith_stage_reader_open(struct pith_stage_reader *r, const char *path, uint32
         goto fail;
     }
     if (rd32(d + 12) != PITH_STAGE_VERSION) {
-        err = pith_error_set(PITH_EUNSUPPORTED, "%s has stage format version %u, expected %u",
-                             path, rd32(d + 12), PITH_STAGE_VERSION);
+        err = pith_error_set(PITH_EUNSUPPORTED, "%s has stage format version %u, expected %u", path,
+                             rd32(d + 12), PITH_STAGE_VERSION);
         goto fail;
     }
     if (rd32(d + n - 16) != END_MARK) {

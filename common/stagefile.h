@@ -45,7 +45,7 @@ struct pith_stage_reader {
     struct pith_map map;
     uint32_t kind;
     size_t pos;
-    uint64_t count;     /* records in the stream (from the trailer) */
+    uint64_t count; /* records in the stream (from the trailer) */
     uint64_t next_index;
     struct pith_buf rec; /* last decompressed record */
 };

@@ -26,7 +26,8 @@ struct py_syms {
         expression_statement, import_statement, import_from_statement, aliased_import, dotted_name,
         relative_import, import_prefix, wildcard_import, string_content, with_item, as_pattern,
         as_pattern_target, list, tuple, type_alias_statement, parenthesized_expression,
-        for_statement, for_in_clause, except_clause, pattern_list, tuple_pattern, list_pattern, expression_list;
+        for_statement, for_in_clause, except_clause, pattern_list, tuple_pattern, list_pattern,
+        expression_list;
 };
 
 struct py_fields {
