@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* malloc/calloc/realloc/strdup that abort with a message instead of returning NULL. */

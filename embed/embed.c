@@ -1,6 +1,7 @@
 /* pith-embed: summary format v1 and the VectorSet stage file (see embed.h). */
 #include "embed.h"
 
+#include "common/bump.h"
 #include "common/cpu.h"
 #include "common/err.h"
 #include "common/ident.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <zstd.h>
 
 #define DOC_CAP     300 /* bytes of the docstring's first paragraph */
@@ -435,67 +435,6 @@ static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned
     return 0;
 }
 
-/* The graph record and the arrays read from it: a bump allocator over large blocks that,
- * unlike pith_arena, does not zero (every allocation is filled by its user), released at
- * once. The first block is sized from the record so that one block usually does; blocks are
- * mapped with transparent huge pages requested, so the kernel takes a fault per 2 MiB instead
- * of per 4 KiB. With PITH_ARENA_DEBUG every allocation is its own pith_arena allocation, so
- * ASan sees overruns. */
-struct pb_block {
-    void *base;
-    size_t len;
-};
-
-struct pb_bump {
-    struct pith_arena arena;
-    PITH_VEC(struct pb_block) blocks;
-    unsigned char *cur, *end;
-    size_t next_size;
-};
-
-#define PB_HUGE ((size_t)2 << 20)
-
-static void pb_bump_init(struct pb_bump *b, size_t first_size)
-{
-    memset(b, 0, sizeof *b);
-    pith_arena_init(&b->arena);
-    b->next_size = first_size < PB_HUGE ? PB_HUGE : first_size;
-}
-
-static void pb_bump_release(struct pb_bump *b)
-{
-    for (size_t i = 0; i < b->blocks.count; i++)
-        munmap(b->blocks.items[i].base, b->blocks.items[i].len);
-    pith_vec_release(&b->blocks);
-    pith_arena_release(&b->arena);
-}
-
-static void *pb_bump_alloc(void *data, size_t size)
-{
-    struct pb_bump *b = data;
-#ifdef PITH_ARENA_DEBUG
-    return pith_arena_alloc(&b->arena, size);
-#else
-    size = (size + 7) & ~(size_t)7;
-    if ((size_t)(b->end - b->cur) < size) {
-        size_t n = size > b->next_size ? size : b->next_size;
-        n = (n + PB_HUGE - 1) & ~(PB_HUGE - 1);
-        void *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            PITH_BUG("out of memory for the decoded stage record");
-        (void)madvise(m, n, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
-        struct pb_block blk = { m, n };
-        pith_vec_push(&b->blocks, blk);
-        b->cur = m;
-        b->end = b->cur + n;
-        b->next_size = n * 2;
-    }
-    void *p = b->cur;
-    b->cur += size;
-    return p;
-#endif
-}
-
 /* ---- the graph record, read in place ---------------------------------------------------- */
 
 /* embed reads 6 fields of the symbols, 1 of the files and 5 of the edges: instead of decoding
@@ -755,15 +694,15 @@ static int graph_view_parse(struct graph_view *v,
 
 int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs)
 {
-    struct pb_bump bump;
-    pb_bump_init(&bump, len / 2);
+    struct pith_bump bump;
+    pith_bump_init(&bump, len / 2);
     struct graph_view v;
     int err = 0;
-    if (graph_view_parse(&v, rec, len, pb_bump_alloc, &bump) != 0)
+    if (graph_view_parse(&v, rec, len, pith_bump_alloc, &bump) != 0)
         err = pith_error_set(PITH_ECORRUPT, "the graph record does not decode");
     else
         err = build_view(out, &v, jobs);
-    pb_bump_release(&bump);
+    pith_bump_release(&bump);
     return err;
 }
 
@@ -774,11 +713,11 @@ int embed_run(const struct embed_options *opt)
                               opt->embedder);
     struct pith_stage_reader r;
     struct pith_buf packed = PITH_BUF_INIT;
-    struct pb_bump bump;
+    struct pith_bump bump;
     int err = pith_stage_reader_open(&r, opt->graph_path, PITH_STAGE_GRAPH);
     if (err)
         return err;
-    pb_bump_init(&bump, 0);
+    pith_bump_init(&bump, 0);
     /* the record is decompressed into the allocator's first block, which then holds the
      * decoded graph too: one mapping, faulted in 2 MiB at a time */
     const uint8_t *frame;
@@ -789,7 +728,7 @@ int embed_run(const struct embed_options *opt)
     if (err < 0)
         goto out;
     bump.next_size = len + 1;
-    uint8_t *rec = pb_bump_alloc(&bump, len + 1);
+    uint8_t *rec = pith_bump_alloc(&bump, len + 1);
     size_t got = ZSTD_decompress(rec, len + 1, frame, frame_len);
     if (ZSTD_isError(got) || got != len) {
         err = pith_error_set(PITH_ECORRUPT, "%s: the graph record does not decompress",
@@ -809,7 +748,7 @@ int embed_run(const struct embed_options *opt)
     err = pith_stage_writer_finish(&w, opt->out_path);
     pith_stage_writer_release(&w);
 out:
-    pb_bump_release(&bump); /* the decoded graph */
+    pith_bump_release(&bump); /* the decoded graph */
     pith_stage_reader_release(&r);
     pith_buf_release(&packed);
     return err < 0 ? err : 0;

@@ -4,6 +4,7 @@
 #include "pack_int.h"
 
 #include "common/artifact.h"
+#include "common/bump.h"
 #include "common/err.h"
 #include "common/file.h"
 #include "common/mem.h"
@@ -16,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -261,72 +261,6 @@ void pack_git_head(struct pith_buf *out, const char *repo_root)
 
 /* ---- the stage ---------------------------------------------------------------------------- */
 
-/* protobuf-c allocations of the decoded stage records: a bump allocator over large blocks that,
- * unlike pith_arena, does not zero (protobuf-c initializes every field it allocates), all
- * released together. Blocks are mapped with transparent huge pages requested, so the kernel
- * takes a fault per 2 MiB instead of per 4 KiB. With PITH_ARENA_DEBUG every allocation is its
- * own pith_arena allocation, so ASan sees overruns. */
-struct pb_block {
-    void *base;
-    size_t len;
-};
-
-struct pb_bump {
-    struct pith_arena arena;
-    PITH_VEC(struct pb_block) blocks;
-    unsigned char *cur, *end;
-    size_t next_size;
-};
-
-#define PB_HUGE ((size_t)2 << 20)
-
-static void pb_bump_init(struct pb_bump *b)
-{
-    memset(b, 0, sizeof *b);
-    pith_arena_init(&b->arena);
-    b->next_size = PB_HUGE;
-}
-
-static void pb_bump_release(struct pb_bump *b)
-{
-    for (size_t i = 0; i < b->blocks.count; i++)
-        munmap(b->blocks.items[i].base, b->blocks.items[i].len);
-    pith_vec_release(&b->blocks);
-    pith_arena_release(&b->arena);
-}
-
-static void *pb_bump_alloc(void *data, size_t size)
-{
-    struct pb_bump *b = data;
-#ifdef PITH_ARENA_DEBUG
-    return pith_arena_alloc(&b->arena, size);
-#else
-    size = (size + 7) & ~(size_t)7;
-    if ((size_t)(b->end - b->cur) < size) {
-        size_t n = size > b->next_size ? size : b->next_size;
-        n = (n + PB_HUGE - 1) & ~(PB_HUGE - 1);
-        void *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            PITH_BUG("out of memory for a decoded stage record");
-        (void)madvise(m, n, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
-        struct pb_block blk = { m, n };
-        pith_vec_push(&b->blocks, blk);
-        b->cur = m;
-        b->end = b->cur + n;
-        b->next_size = n * 2;
-    }
-    void *p = b->cur;
-    b->cur += size;
-    return p;
-#endif
-}
-
-static void pb_bump_free(void *data, void *ptr)
-{
-    (void)data;
-    (void)ptr;
-}
-
 /* Decodes the single record of stage file `path` of `kind` with `unpack`. The record is
  * decompressed into `bump`'s first block, which then holds the decoded message too; *out is
  * NULL on error. */
@@ -334,7 +268,7 @@ static int read_single_record(void **out,
                               const char *path,
                               uint32_t kind,
                               void *(*unpack)(ProtobufCAllocator *, size_t, const uint8_t *),
-                              struct pb_bump *bump)
+                              struct pith_bump *bump)
 {
     *out = NULL;
     struct pith_stage_reader r;
@@ -348,14 +282,14 @@ static int read_single_record(void **out,
         err = pith_error_set(PITH_ECORRUPT, "%s holds no record", path);
     if (err < 0)
         goto out;
-    bump->next_size = len * 3 + PB_HUGE; /* a decoded message is about 1.5x its record */
-    uint8_t *rec = pb_bump_alloc(bump, len + 1);
+    bump->next_size = len * 3 + ((size_t)2 << 20); /* a decoded message is about 1.5x its record */
+    uint8_t *rec = pith_bump_alloc(bump, len + 1);
     size_t got = ZSTD_decompress(rec, len + 1, frame, frame_len);
     if (ZSTD_isError(got) || got != len) {
         err = pith_error_set(PITH_ECORRUPT, "%s: the record does not decompress", path);
         goto out;
     }
-    ProtobufCAllocator alloc = { pb_bump_alloc, pb_bump_free, bump };
+    ProtobufCAllocator alloc = { pith_bump_alloc, pith_bump_free, bump };
     *out = unpack(&alloc, len, rec);
     if (!*out) {
         err = pith_error_set(PITH_ECORRUPT, "%s: the record does not decode", path);
@@ -384,7 +318,7 @@ static void *unpack_vectors(ProtobufCAllocator *a, size_t len, const uint8_t *da
 /* The vectors stage file, read on a second thread while the graph is read. */
 struct vectors_read {
     const char *path;
-    struct pb_bump bump;
+    struct pith_bump bump;
     void *vs;
     int err;
     char msg[512];
@@ -404,14 +338,14 @@ int pack_run(const struct pack_options *opt)
     struct pith_buf manifest = PITH_BUF_INIT, commit = PITH_BUF_INIT;
     struct pack_shard shard;
     memset(&shard, 0, sizeof shard);
-    struct pb_bump gbump;
+    struct pith_bump gbump;
     struct vectors_read vr;
     pthread_t vthread;
     int vthread_started = 0;
     void *g = NULL;
-    pb_bump_init(&gbump);
+    pith_bump_init(&gbump, 0);
     memset(&vr, 0, sizeof vr);
-    pb_bump_init(&vr.bump);
+    pith_bump_init(&vr.bump, 0);
     vr.path = opt->vectors_path;
     if (opt->vectors_path && opt->jobs != 1)
         vthread_started = pthread_create(&vthread, NULL, read_vectors, &vr) == 0;
@@ -437,8 +371,8 @@ int pack_run(const struct pack_options *opt)
     int iov_count = pack_shard_iov(&shard, iov);
     err = pack_write_index_iov(opt->out_dir, iov, iov_count, &manifest);
 out:
-    pb_bump_release(&gbump);
-    pb_bump_release(&vr.bump);
+    pith_bump_release(&gbump);
+    pith_bump_release(&vr.bump);
     pack_shard_release(&shard);
     pith_buf_release(&manifest);
     pith_buf_release(&commit);
