@@ -33,13 +33,16 @@ OBJ  := $(OUT)/obj
 GEN  := build/gen
 TP   := third_party
 TS_RUNTIME := $(TP)/tree-sitter/vendor/tree-sitter/lib
-TS_GRAMMARS := python
+TS_GRAMMARS := python c cpp
 
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wvla -Wwrite-strings -Wformat=2 -Wpointer-arith -Wundef
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -MMD -MP -pthread
-override CPPFLAGS += -I. -I$(GEN) -I$(TS_RUNTIME)/include
+override CPPFLAGS += -I. -I$(GEN) -I$(TS_RUNTIME)/include $(CLANG_CPPFLAGS)
 LIBS := -lprotobuf-c -lzstd -lxxhash -lcjson -lm -pthread
+LLVM_DIR ?= /usr/lib/llvm-19
+CLANG_CPPFLAGS := -I$(LLVM_DIR)/include
+CLANG_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang
 
 PROTOS   := $(wildcard schemas/*.proto)
 GEN_SRC  := $(patsubst schemas/%.proto,$(GEN)/schemas/%.pb-c.c,$(PROTOS))
@@ -115,7 +118,7 @@ endef
 $(foreach s,$(STAGES),$(eval $(call STAGE_LIB_RULE,$(s))))
 
 $(OUT)/pith-extract: $(OBJ)/extract/extract_main.o $(call stage_lib,extract) $(LIB_COMMON) $(LIB_TS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLANG_LIBS)
 $(OUT)/pith-analyze: $(OBJ)/analyze/analyze_main.o $(call stage_lib,analyze) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(OUT)/pith-embed: $(OBJ)/embed/embed_main.o $(call stage_lib,embed) $(LIB_COMMON)
@@ -128,16 +131,16 @@ $(OUT)/pith: $(OBJ)/serve/pith_main.o $(call stage_lib,serve) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(OUT)/pith-tests: $(call obj,$(TEST_SRC)) $(STAGE_LIBS) $(LIB_COMMON) $(LIB_TS)
-	$(CC) $(LDFLAGS) -o $@ $(call obj,$(TEST_SRC)) $(STAGE_LIBS) $(LIB_COMMON) $(LIB_TS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(TEST_SRC)) $(STAGE_LIBS) $(LIB_COMMON) $(LIB_TS) $(LIBS) $(CLANG_LIBS)
 
 # Fuzz targets: replay drivers in every variant, libFuzzer binaries in VARIANT=fuzz.
 ifeq ($(VARIANT),fuzz)
 $(OUT)/fuzz-%: $(OBJ)/tests/fuzz/fuzz_%.o $(STAGE_LIBS) $(LIB_COMMON) $(LIB_TS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLANG_LIBS)
 fuzz: $(foreach f,$(FUZZ_NAMES),$(OUT)/fuzz-$(f))
 else
 $(OUT)/replay-%: $(OBJ)/tests/fuzz/fuzz_%.o $(OBJ)/tests/fuzz/replay.o $(STAGE_LIBS) $(LIB_COMMON) $(LIB_TS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLANG_LIBS)
 fuzz:
 	$(MAKE) VARIANT=fuzz fuzz
 endif

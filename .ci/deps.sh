@@ -25,29 +25,37 @@ if [ "${1:-}" != "--no-apt" ]; then
 fi
 
 mkdir -p third_party/tarballs
-cd third_party/tarballs
-while read -r sum file; do
-    [ -n "$sum" ] || continue
-    if [ ! -f "$file" ] || ! echo "$sum  $file" | sha256sum -c --quiet - >/dev/null 2>&1; then
-        spec="${file%.tgz}"                     # tree-sitter-python-0.25.0
-        name="${spec%-*}"; ver="${spec##*-}"
-        rm -f "$file"
-        npm pack --silent "$name@$ver" >/dev/null
+cd third_party
+# Each line of .ci/third_party.sha256: sha256, tarball, npm spec, what to extract.
+grep -vE '^\s*(#|$)' ../.ci/third_party.sha256 | while read -r sum file spec what; do
+    t="tarballs/$file"
+    if [ ! -f "$t" ] || ! echo "$sum  $t" | sha256sum -c --quiet - >/dev/null 2>&1; then
+        rm -f "$t"
+        (cd tarballs && npm pack --silent "$spec" >/dev/null)
     fi
-    echo "$sum  $file" | sha256sum -c --quiet - || { echo "deps: checksum mismatch for $file" >&2; exit 1; }
-done < ../../.ci/third_party.sha256
-
-cd ..
-for t in tarballs/*.tgz; do
-    base=$(basename "$t" .tgz); name="${base%-*}"
-    [ -f "$name/.done" ] && [ "$(cat "$name/.done")" = "$base" ] && continue
+    echo "$sum  $t" | sha256sum -c --quiet - || { echo "deps: checksum mismatch for $file" >&2; exit 1; }
+    name="${spec%@*}"; name="${name#@}"; name="${name//\//-}"   # @a/b@1 -> a-b
+    [ -f "$name/.done" ] && [ "$(cat "$name/.done")" = "$file" ] && continue
     rm -rf "$name" && mkdir -p "$name"
-    if [ "$name" = tree-sitter ]; then
-        tar xzf "$t" -C "$name" --strip-components=1 package/vendor/tree-sitter/lib package/LICENSE
-    else
-        tar xzf "$t" -C "$name" --strip-components=1 --wildcards 'package/src/*' 'package/queries/*' 'package/LICENSE' 2>/dev/null ||
-        tar xzf "$t" -C "$name" --strip-components=1 --wildcards 'package/src/*' 'package/LICENSE'
-    fi
-    echo "$base" > "$name/.done"
+    case "$what" in
+    runtime) tar xzf "$t" -C "$name" --strip-components=1 package/vendor/tree-sitter/lib package/LICENSE ;;
+    grammar) tar xzf "$t" -C "$name" --strip-components=1 --wildcards 'package/src/*' 'package/queries/*' \
+                 'package/LICENSE' 2>/dev/null ||
+             tar xzf "$t" -C "$name" --strip-components=1 --wildcards 'package/src/*' 'package/LICENSE' ;;
+    package) tar xzf "$t" -C "$name" --strip-components=1 ;;
+    *) echo "deps: unknown extraction '$what' for $file" >&2; exit 1 ;;
+    esac
+    echo "$file" > "$name/.done"
 done
+cd ..
+
+# Test-only Node helpers (the MCP SDK client, the embedding reference runtime), pinned by
+# tests/node/package-lock.json (integrity hashes); installed without running package scripts.
+if [ -f tests/node/package-lock.json ]; then
+    if [ ! -f tests/node/node_modules/.package-lock.json ] ||
+       ! cmp -s tests/node/package-lock.json tests/node/.installed-lock; then
+        (cd tests/node && npm ci --ignore-scripts --no-audit --no-fund --silent) &&
+            cp tests/node/package-lock.json tests/node/.installed-lock
+    fi
+fi
 echo "deps: ok"
