@@ -39,7 +39,7 @@ WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-
         -Wvla -Wwrite-strings -Wformat=2 -Wpointer-arith -Wundef
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -MMD -MP -pthread
 override CPPFLAGS += -I. -I$(GEN) -I$(TS_RUNTIME)/include $(CLANG_CPPFLAGS)
-LIBS := -lprotobuf-c -lzstd -lxxhash -lcjson -lm -pthread
+LIBS := -lprotobuf-c -lzstd -lxxhash -lcjson -lmicrohttpd -lcurl -lstemmer -lopenblas -lcrypto -lm -pthread
 LLVM_DIR ?= /usr/lib/llvm-19
 CLANG_CPPFLAGS := -I$(LLVM_DIR)/include
 CLANG_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang
@@ -173,5 +173,8 @@ check-deps:
 
 clean:
 	rm -rf build
+
+# Build fragments owned by a stage folder (generated data, converters): <stage>/*.mk
+-include $(wildcard */*.mk)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
