@@ -1,0 +1,33 @@
+/* The embedder interface of pith-embed: one struct of function pointers per backend (built-in
+ * USE-lite in use_lite.c, the HTTP backends), so embed.c batches summaries without knowing
+ * which backend turns them into vectors. */
+#ifndef PITH_EMBED_EMBEDDER_H
+#define PITH_EMBED_EMBEDDER_H
+
+#include <stddef.h>
+
+struct pith_embedder {
+    /* Embedder id recorded in the VectorSet and the MANIFEST, e.g.
+     * "builtin:use-lite@0.2.0+3f2a9c1b7d4e"; owned by the embedder. */
+    const char *id;
+    unsigned dim; /* floats per vector */
+    /* Embeds `texts[0, count)` (NUL-terminated UTF-8) into `out[count * dim]`, one L2-normalised
+     * row per text, in order. May be called from one thread at a time per embedder. Returns 0
+     * or a PITH_E* code with pith_error_last() set; `out` is then unspecified. */
+    int (*embed_batch)(struct pith_embedder *self,
+                       const char *const *texts,
+                       size_t count,
+                       float *out);
+    /* Frees the embedder and everything it owns (NULL-safe through pith_embedder_free). */
+    void (*free)(struct pith_embedder *self);
+    void *state; /* backend data */
+};
+
+/* Calls e->free(e) when e is not NULL. */
+static inline void pith_embedder_free(struct pith_embedder *e)
+{
+    if (e)
+        e->free(e);
+}
+
+#endif
