@@ -58,6 +58,43 @@ const char *query_op_name(enum query_op op);
  *   PITH_ECORRUPT      a cold record failed to decode (pith_error_last() says which). */
 int query_run(struct pith_buf *out, const struct pith_index *ix, const struct query_req *req);
 
+/* ---- the operation table ------------------------------------------------------------------ */
+
+/* What front ends that describe the operations need (MCP tools/list and tools/call, HTTP): each
+ * operation's name, a description an agent can act on, and its arguments with the CLI word they
+ * become. A front end turns named arguments into the words `OP [FLAG VALUE | FLAG]... [--
+ * POSITIONAL...]` and hands them to query_parse, so every operation query_parse accepts must
+ * have an entry here (tests/unit/serve/test_mcp.c checks it). */
+enum query_arg_type {
+    QUERY_ARG_STRING = 1, /* one word */
+    QUERY_ARG_INT,        /* a decimal integer within [min, max] */
+    QUERY_ARG_BOOL,       /* a flag without a value, given when true (needs `flag`) */
+    QUERY_ARG_STRINGS     /* several words: positional ones in order, or the flag repeated */
+};
+
+struct query_arg_info {
+    const char *name; /* its key in MCP/HTTP arguments: "name", "depth"; NULL ends the list */
+    const char *flag; /* the option word ("--depth"), or NULL for a positional argument */
+    enum query_arg_type type;
+    int required;            /* 1: must be given (a STRING then must not be empty) */
+    long min, max, def;      /* QUERY_ARG_INT: the bounds and the default query_parse applies */
+    const char *description; /* for an agent: what to pass, the formats, the default */
+};
+
+#define QUERY_OP_ARGS_MAX 8
+
+struct query_op_info {
+    const char *name;        /* as accepted by query_parse and returned by query_op_name */
+    const char *description; /* what it returns, when to use it, the name formats it takes */
+    struct query_arg_info args[QUERY_OP_ARGS_MAX]; /* positional ones in order */
+};
+
+/* The operations, in a fixed order; sets *count. The table is static (never freed). */
+const struct query_op_info *query_ops(size_t *count);
+
+/* The entry named `name`, or NULL. */
+const struct query_op_info *query_op_find(const char *name);
+
 /* ---- pure helpers, exposed for tests and the other front ends ------------------------------ */
 
 /* Lower-case names of pith.SymbolKind and pith.EdgeKind values ("method", "import"); "?" when
