@@ -1,41 +1,58 @@
-/* pith-embed: the interface every embedder implements (built-in USE-lite, HTTP backends), so
- * the summary pipeline, the cache and the query side treat them alike. */
+/* The embedder interface of pith-embed: one struct of function pointers per backend (built-in
+ * USE-lite in use_lite.c, the HTTP backends), so embed.c batches summaries without knowing
+ * which backend turns them into vectors. */
 #ifndef PITH_EMBED_EMBEDDER_H
 #define PITH_EMBED_EMBEDDER_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Called by embed_stream as vectors arrive: rows [first, first + count) of the input, `count`
- * vectors of `dim` floats each, L2-normalised. Returns 0 to go on, or a PITH_E* code that
- * stops the stream and is returned by it. */
-typedef int (*embedder_batch_fn)(size_t first, size_t count, const float *vectors, void *payload);
+ * rows of `dim` floats, L2-normalised. Returns 0 to go on, or a PITH_E* code that stops the
+ * stream and is returned by it. */
+typedef int (*pith_embedder_batch_fn)(size_t first,
+                                      size_t count,
+                                      const float *vectors,
+                                      void *payload);
 
-struct embedder {
-    /* Embedder id recorded in the VectorSet and MANIFEST, e.g. "http:openai:nomic@768":
-     * backend, model (or weights hash) and dims. Owned by the embedder. */
+struct pith_embedder {
+    /* Embedder id recorded in the VectorSet and the MANIFEST, e.g.
+     * "builtin:use-lite@0.2.0+3f2a9c1b7d4e"; owned by the embedder. */
     const char *id;
-    uint32_t dim;
-    /* The prefix put before every document text ("" when none); part of the cache key. */
-    const char *doc_prefix;
-    /* Embeds texts[0, count) into out[count * dim] (L2-normalised rows). `is_query` selects
-     * the query prefix instead of the document prefix. Returns 0 or a PITH_E* code (message
-     * set). */
-    int (*embed_batch)(struct embedder *e,
-                       float *out,
+    unsigned dim; /* floats per vector */
+    /* Embeds `texts[0, count)` (NUL-terminated UTF-8) into `out[count * dim]`, one L2-normalised
+     * row per text, in order. May be called from one thread at a time per embedder. Returns 0
+     * or a PITH_E* code with pith_error_last() set; `out` is then unspecified. */
+    int (*embed_batch)(struct pith_embedder *self,
                        const char *const *texts,
                        size_t count,
-                       int is_query);
-    /* Optional (NULL: the pipeline calls embed_batch in batches): embeds document texts
-     * [0, count), calling `fn` as each batch arrives (in any order), so vectors persist as
-     * they come. Returns 0, fn's code or a PITH_E* code; batches already delivered stay. */
-    int (*embed_stream)(struct embedder *e,
+                       float *out);
+    /* Frees the embedder and everything it owns (NULL-safe through pith_embedder_free). */
+    void (*free)(struct pith_embedder *self);
+    void *state; /* backend data */
+    /* Optional fields (zero when unused), set by the HTTP backends: */
+    /* The prefix the backend puts before every document text (NULL: none); part of the cache
+     * key, so a changed prefix re-embeds. */
+    const char *doc_prefix;
+    /* Embeds query texts like embed_batch, with the query prefix (NULL: use embed_batch). */
+    int (*embed_query)(struct pith_embedder *self,
+                       const char *const *texts,
+                       size_t count,
+                       float *out);
+    /* Embeds document texts [0, count), calling `fn` as each batch arrives, in any order, so
+     * vectors persist as they come (NULL: the caller batches embed_batch itself). Returns 0,
+     * fn's code or a PITH_E* code; batches already delivered stay delivered. */
+    int (*embed_stream)(struct pith_embedder *self,
                         const char *const *texts,
                         size_t count,
-                        embedder_batch_fn fn,
+                        pith_embedder_batch_fn fn,
                         void *payload);
-    /* Frees the embedder and everything it owns. */
-    void (*free)(struct embedder *e);
 };
+
+/* Calls e->free(e) when e is not NULL. */
+static inline void pith_embedder_free(struct pith_embedder *e)
+{
+    if (e)
+        e->free(e);
+}
 
 #endif
