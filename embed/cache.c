@@ -494,3 +494,144 @@ out:
     pith_map_release(&m);
     return rows;
 }
+
+/* ---- the caching embedder --------------------------------------------------------------- */
+
+struct cached {
+    struct pith_embedder base;
+    struct pith_embedder *inner;
+    struct embed_cache *cache;
+    char *cache_id;
+    struct embed_cache_stats stats;
+};
+
+/* The misses of one embed_batch call, streamed into the cache and `out`. */
+struct miss_sink {
+    struct cached *c;
+    float *out;
+    const size_t *row;         /* miss i -> row of `out` */
+    const uint8_t (*keys)[32]; /* per miss */
+};
+
+static int miss_arrived(size_t first, size_t count, const float *vectors, void *payload)
+{
+    struct miss_sink *s = payload;
+    uint32_t dim = s->c->base.dim;
+    for (size_t i = 0; i < count; i++) {
+        size_t m = first + i;
+        memcpy(s->out + s->row[m] * dim, vectors + i * dim, dim * sizeof *vectors);
+        int err = embed_cache_put(s->c->cache, s->keys[m], vectors + i * dim);
+        if (err < 0)
+            return err;
+    }
+    s->c->stats.embedded += count;
+    return 0;
+}
+
+static int
+cached_batch(struct pith_embedder *self, const char *const *texts, size_t count, float *out)
+{
+    struct cached *c = self->state;
+    struct pith_embedder *in = c->inner;
+    const char *prefix = in->doc_prefix ? in->doc_prefix : "";
+    uint8_t(*keys)[32] = pith_xmalloc((count + 1) * sizeof *keys);
+    size_t *row = pith_xmalloc((count + 1) * sizeof *row);
+    const char **miss = pith_xmalloc((count + 1) * sizeof *miss);
+    size_t nmiss = 0;
+    int err = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint8_t k[32];
+        embed_cache_key(k, c->cache_id, prefix, texts[i]);
+        int got = embed_cache_get(c->cache, k, out + i * self->dim);
+        if (got < 0) {
+            err = got;
+            goto out;
+        }
+        if (got) {
+            c->stats.reused++;
+            continue;
+        }
+        /* a text repeated in one call is embedded each time; the cache keeps one row */
+        memcpy(keys[nmiss], k, 32);
+        row[nmiss] = i;
+        miss[nmiss++] = texts[i];
+    }
+    if (nmiss) {
+        struct miss_sink s = { c, out, row, (const uint8_t(*)[32])keys };
+        if (in->embed_stream) {
+            err = in->embed_stream(in, miss, nmiss, miss_arrived, &s);
+        } else {
+            float *v = pith_xmalloc((nmiss * self->dim + 1) * sizeof *v);
+            for (size_t i = 0; i < nmiss && !err; i += 64) {
+                size_t n = nmiss - i < 64 ? nmiss - i : 64;
+                err = in->embed_batch(in, miss + i, n, v);
+                if (!err)
+                    err = miss_arrived(i, n, v, &s);
+            }
+            free(v);
+        }
+    }
+out:
+    free(keys);
+    free(row);
+    free(miss);
+    return err;
+}
+
+static int
+cached_query(struct pith_embedder *self, const char *const *texts, size_t count, float *out)
+{
+    struct cached *c = self->state;
+    struct pith_embedder *in = c->inner;
+    return in->embed_query ? in->embed_query(in, texts, count, out)
+                           : in->embed_batch(in, texts, count, out);
+}
+
+static void cached_free(struct pith_embedder *self)
+{
+    struct cached *c = self->state;
+    embed_cache_close(c->cache);
+    pith_embedder_free(c->inner);
+    free(c->cache_id);
+    free(c);
+}
+
+int embed_cache_embedder_new(struct pith_embedder **out,
+                             struct pith_embedder *inner,
+                             const char *dir,
+                             unsigned summary_version)
+{
+    *out = NULL;
+    struct cached *c = pith_xcalloc(1, sizeof *c);
+    struct pith_buf id = PITH_BUF_INIT;
+    pith_buf_printf(&id, "%s;summary=v%u", inner->id, summary_version);
+    c->cache_id = pith_buf_detach(&id, NULL);
+    c->inner = inner;
+    c->base.state = c;
+    int err = embed_cache_open(&c->cache, dir, c->cache_id, inner->dim);
+    if (err < 0) {
+        cached_free(&c->base);
+        return err;
+    }
+    c->stats.dropped_bytes = embed_cache_dropped_bytes(c->cache);
+    c->base.id = inner->id;
+    c->base.dim = inner->dim;
+    c->base.doc_prefix = inner->doc_prefix;
+    c->base.embed_batch = cached_batch;
+    c->base.embed_query = cached_query;
+    c->base.free = cached_free;
+    c->base.state = c;
+    *out = &c->base;
+    return 0;
+}
+
+int embed_cache_embedder_finish(struct pith_embedder *e, struct embed_cache_stats *out)
+{
+    struct cached *c = e->state;
+    long n = embed_cache_compact(c->cache);
+    if (n < 0)
+        return (int)n;
+    c->stats.collected = n;
+    *out = c->stats;
+    return 0;
+}

@@ -16,6 +16,8 @@
 #ifndef PITH_EMBED_CACHE_H
 #define PITH_EMBED_CACHE_H
 
+#include "embed/embedder.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +65,30 @@ void embed_cache_close(struct embed_cache *c);
  * trailing partial row, no duplicate key. Returns the row count, or PITH_ECORRUPT /
  * PITH_ENOTFOUND / PITH_EIO with the message set. */
 long embed_cache_verify(const char *path);
+
+/* ---- the caching embedder ---- */
+
+/* What a caching embedder did: rows found in the cache, rows embedded by the inner embedder,
+ * rows collected by embed_cache_embedder_finish, bytes of a torn tail dropped on open. */
+struct embed_cache_stats {
+    size_t reused, embedded;
+    long collected;
+    uint64_t dropped_bytes;
+};
+
+/* Wraps `inner` (ownership passes to the wrapper, also on failure) in an embedder with the same
+ * id and dim whose embed_batch looks each document up in the cache of `dir` first (cache id:
+ * inner->id ";summary=v" summary_version) and embeds only the misses, through
+ * inner->embed_stream when set, appending each batch to the cache as it arrives: an
+ * interrupted build keeps what it got. Queries pass through uncached. Returns 0 or an error of
+ * embed_cache_open. */
+int embed_cache_embedder_new(struct pith_embedder **out,
+                             struct pith_embedder *inner,
+                             const char *dir,
+                             unsigned summary_version);
+
+/* After a successful build: drops the cache rows no document used (compaction) and reports
+ * the counts in *out. Returns 0 or PITH_EIO. */
+int embed_cache_embedder_finish(struct pith_embedder *e, struct embed_cache_stats *out);
 
 #endif

@@ -330,6 +330,7 @@ static void slot_start(struct http_embed *h,
         if (!s->easy)
             PITH_BUG("curl_easy_init failed");
         s->headers = curl_slist_append(NULL, "Content-Type: application/json");
+        s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue wait */
         if (h->auth)
             s->headers = curl_slist_append(s->headers, h->auth);
         curl_easy_setopt(s->easy, CURLOPT_URL, h->url);
