@@ -14,6 +14,8 @@
 #include "common/hashmap.h"
 #include "common/mem.h"
 #include "common/stagefile.h"
+#include "compdb.h"
+#include "lang_c.h"
 #include "lang_python.h"
 #include "schemas/facts.pb-c.h"
 #include "walk.h"
@@ -267,6 +269,11 @@ static void order_by_size(struct pool *pool)
     pith_buf_release(&full);
 }
 
+static int cmp_c_record(const void *a, const void *b)
+{
+    return strcmp(((const struct c_record *)a)->path, ((const struct c_record *)b)->path);
+}
+
 static const char *status_name(int st)
 {
     switch (st) {
@@ -285,6 +292,51 @@ static const char *status_name(int st)
     default:
         return "unknown";
     }
+}
+
+/* C and C++: libclang over the compilation database, tree-sitter for the files it does not
+ * reach (all of them when there is no database). */
+static void extract_c_files(struct c_records *out, const struct extract_options *opt, int jobs)
+{
+    struct walk_list all = { 0 };
+    if (walk_repo(&all, opt->repo, "") < 0 && !all.count)
+        return;
+    PITH_VEC(char *) cfiles = { 0 };
+    for (size_t i = 0; i < all.count; i++) {
+        if (lang_c_is_source(all.items[i]))
+            pith_vec_push(&cfiles, all.items[i]);
+    }
+    char *path = compdb_find(opt->repo, opt->compdb);
+    struct compdb db = { 0 };
+    if (path && compdb_load(&db, path) < 0 && opt->progress)
+        fprintf(stderr, "pith-extract: %s; C/C++ without a compilation database\n",
+                pith_error_last());
+    if (db.count)
+        lang_c_clang_run(out, opt->repo, &db, jobs);
+    /* the files no unit reached */
+    PITH_VEC(char *) rest = { 0 };
+    size_t k = 0;
+    for (size_t i = 0; i < cfiles.count; i++) {
+        while (k < out->count && strcmp(out->items[k].path, cfiles.items[i]) < 0)
+            k++;
+        if (k < out->count && !strcmp(out->items[k].path, cfiles.items[i]))
+            continue;
+        pith_vec_push(&rest, cfiles.items[i]);
+    }
+    if (rest.count) {
+        struct c_records ts = { 0 };
+        lang_c_ts_run(&ts, opt->repo, rest.items, rest.count, jobs, opt->max_size);
+        for (size_t i = 0; i < ts.count; i++)
+            pith_vec_push(out, ts.items[i]);
+        pith_vec_release(&ts);
+        if (out->count > 1)
+            qsort(out->items, out->count, sizeof *out->items, cmp_c_record);
+    }
+    pith_vec_release(&rest);
+    pith_vec_release(&cfiles);
+    compdb_release(&db);
+    free(path);
+    walk_list_release(&all);
 }
 
 int extract_run(struct extract_stats *stats, const struct extract_options *opt)
@@ -326,9 +378,35 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
     free(ws);
     free(tids);
 
+    struct c_records crecs = { 0 };
+    extract_c_files(&crecs, opt, opt->jobs > 0 ? opt->jobs : pith_cpu_count());
+
     struct pith_stage_writer wr;
     pith_stage_writer_init(&wr, PITH_STAGE_FACTS);
-    for (size_t i = 0; i < n; i++) {
+    ZSTD_CCtx *zc = ZSTD_createCCtx();
+    struct pith_buf z = PITH_BUF_INIT;
+    size_t ci = 0;
+    for (size_t i = 0; i <= n; i++) {
+        /* C/C++ records merged in path order */
+        while (ci < crecs.count &&
+               (i == n || strcmp(crecs.items[ci].path, pool.files.items[i]) < 0)) {
+            struct c_record *c = &crecs.items[ci++];
+            pith_buf_clear(&z);
+            pith_stage_compress_with(&z, zc, c->facts.ptr, c->facts.len);
+            pith_stage_writer_add_raw(&wr, z.ptr, z.len);
+            st.files++;
+            st.bytes += c->size;
+            if (c->status) {
+                st.skipped++;
+                if (opt->on_skip)
+                    opt->on_skip(c->path, status_name(c->status), c->reason ? c->reason : "",
+                                 opt->payload);
+            } else {
+                st.ok++;
+            }
+        }
+        if (i == n)
+            break;
         struct slot *s = &pool.slots[i];
         pith_stage_writer_add_raw(&wr, s->rec.ptr, s->rec.len);
         pith_buf_release(&s->rec);
@@ -343,6 +421,9 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
             st.ok++;
         }
     }
+    ZSTD_freeCCtx(zc);
+    pith_buf_release(&z);
+    c_records_release(&crecs);
     err = pith_stage_writer_finish(&wr, opt->output);
     pith_stage_writer_release(&wr);
     if (opt->progress && err == 0)
@@ -406,6 +487,54 @@ static const char *const bind_kinds[] = { "call", "name", "other", "def", "annot
 
 #define NAME_OF(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
 
+static const char *const call_targets[] = { "function", "field", "variable", "param", "other" };
+static const char *const ref_contexts[] = { "other", "field", "array", "variable", "argument" };
+
+/* The C/C++ parts of a record (lang_c_clang.c, lang_c_ts.c). */
+static void dump_c_facts(FILE *out, const Pith__FileFacts *f)
+{
+    if (f->no_compdb)
+        fputs("  no_compdb\n", out);
+    for (size_t i = 0; i < f->n_symbols; i++) {
+        const Pith__Symbol *s = f->symbols[i];
+        if (!s->usr[0] && !s->is_static)
+            continue;
+        fprintf(out, "  c-sym %zu usr=%s%s%s\n", i + 1, s->usr[0] ? s->usr : "-",
+                s->is_static ? " static" : "", s->is_virtual ? " virtual" : "");
+        for (size_t k = 0; k < s->n_overrides; k++)
+            put_field(out, "    ", "overrides", s->overrides[k]);
+    }
+    for (size_t i = 0; i < f->n_c_calls; i++) {
+        const Pith__CallSite *c = f->c_calls[i];
+        fprintf(out, "  c-call caller=%u %u:%u args=%u %s ", c->caller, c->line, c->col,
+                c->arg_count, NAME_OF(call_targets, c->target));
+        put_quoted(out, c->callee);
+        if (c->callee_usr[0])
+            fprintf(out, " usr=%s", c->callee_usr);
+        if (c->target_usr[0])
+            fprintf(out, " through=%s", c->target_usr);
+        if (c->fn_type[0]) {
+            fputs(" type=", out);
+            put_quoted(out, c->fn_type);
+        }
+        if (c->macro[0])
+            fprintf(out, " macro=%s", c->macro);
+        fputs(c->is_virtual ? " virtual" : "", out);
+        fputs(c->name_only ? " name_only\n" : "\n", out);
+    }
+    for (size_t i = 0; i < f->n_func_refs; i++) {
+        const Pith__FuncRef *r = f->func_refs[i];
+        fprintf(out, "  c-ref %s line=%u scope=%u %s target=", r->name, r->line, r->scope,
+                NAME_OF(ref_contexts, r->context));
+        put_quoted(out, r->target_name);
+        if (r->owner[0])
+            fprintf(out, " owner=%s", r->owner);
+        fputs(" type=", out);
+        put_quoted(out, r->fn_type);
+        fputc('\n', out);
+    }
+}
+
 static void dump_facts(FILE *out, const Pith__FileFacts *f)
 {
     fprintf(out, "file ");
@@ -466,6 +595,7 @@ static void dump_facts(FILE *out, const Pith__FileFacts *f)
         put_quoted(out, c->callee);
         fputc('\n', out);
     }
+    dump_c_facts(out, f);
     for (size_t i = 0; i < f->n_bindings; i++) {
         const Pith__Binding *b = f->bindings[i];
         fprintf(out, "  bind scope=%u line=%u %s %s ", b->scope, b->line, b->target,

@@ -19,6 +19,7 @@ struct extract_options {
      * `status` is a short word ("binary", "too_big", "parse", "encoding", "io"). */
     void (*on_skip)(const char *path, const char *status, const char *reason, void *payload);
     void *payload;
+    const char *compdb; /* compile_commands.json for C/C++; NULL: REPO/ or REPO/build/ */
 };
 
 struct extract_stats {

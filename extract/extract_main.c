@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: pith-extract REPO -o FACTS_FILE [--jobs N] [--max-size BYTES] [--progress]\n"
+    "usage: pith-extract REPO -o FACTS_FILE [--jobs N] [--max-size BYTES] [--compdb FILE]\n"
+    "                    [--progress]\n"
     "       pith-extract --dump FACTS_FILE\n"
     "\n"
     "Extracts symbols, imports, call sites and bindings of every Python file (*.py) under REPO\n"
@@ -18,6 +19,8 @@ static const char usage[] =
     "  -o, --output FILE  facts file to write (atomically)\n"
     "  -j, --jobs N       worker threads (default: CPUs available to the process)\n"
     "  --max-size BYTES   skip larger files, recording them (default 2097152)\n"
+    "  --compdb FILE      compile_commands.json for C/C++ (default: REPO/compile_commands.json,\n"
+    "                     then REPO/build/compile_commands.json; none: tree-sitter, by name)\n"
     "  --progress         progress and a summary on stderr\n"
     "  --dump FILE        print every record of a facts file as text on stdout\n"
     "  -h, --help         this help;  --version  the version\n"
@@ -81,6 +84,10 @@ int main(int argc, char **argv)
                 return usage_error("--max-size needs a byte count up to 1073741824", next);
             opt.max_size = (size_t)v;
             i++;
+        } else if (!strcmp(a, "--compdb")) {
+            if (!next)
+                return usage_error("missing value for", a);
+            opt.compdb = argv[++i];
         } else if (!strcmp(a, "--progress")) {
             opt.progress = 1;
         } else if (!strcmp(a, "--dump")) {

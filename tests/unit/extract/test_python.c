@@ -549,7 +549,7 @@ PITH_TEST(extract_bad_inputs_are_recorded)
     write_file(repo, "g_empty.py", "", 0);
     write_file(repo, "h_ok.py", "def ok():\n    pass\n", 19);
 
-    struct extract_options opt = { repo, facts, 2, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL };
+    struct extract_options opt = { repo, facts, 2, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL, NULL };
     struct extract_stats st;
     CHECK_EQ_INT(extract_run(&st, &opt), 0);
     CHECK_EQ_INT(st.files, 8);
@@ -605,8 +605,8 @@ PITH_TEST(extract_same_bytes_for_any_jobs)
         write_file(repo, name, b.ptr, b.len);
     }
     pith_buf_release(&b);
-    struct extract_options o1 = { repo, f1, 1, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL };
-    struct extract_options o3 = { repo, f3, 3, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL };
+    struct extract_options o1 = { repo, f1, 1, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL, NULL };
+    struct extract_options o3 = { repo, f3, 3, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL, NULL };
     CHECK_EQ_INT(extract_run(NULL, &o1), 0);
     CHECK_EQ_INT(extract_run(NULL, &o3), 0);
     struct pith_buf a = PITH_BUF_INIT, c = PITH_BUF_INIT;
@@ -630,7 +630,7 @@ PITH_TEST(extract_golden_dump)
     snprintf(want, sizeof want, "%s/extract/repo.dump", pith_test_fixtures());
     snprintf(facts, sizeof facts, "%s/facts.pstg", dir);
     snprintf(dump, sizeof dump, "%s/dump.txt", dir);
-    struct extract_options opt = { repo, facts, 2, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL };
+    struct extract_options opt = { repo, facts, 2, EXTRACT_DEFAULT_MAX_SIZE, 0, NULL, NULL, NULL };
     CHECK_EQ_INT(extract_run(NULL, &opt), 0);
     FILE *out = fopen(dump, "w");
     CHECK(out != NULL);
