@@ -358,9 +358,13 @@ static void list_ops(struct pith_buf *out)
             const struct query_arg_info *g = &ops[i].args[j];
             pith_buf_puts(out, j ? ",{\"name\":" : "{\"name\":");
             pith_buf_put_json_str(out, g->name);
-            pith_buf_printf(out, ",\"type\":\"%s\",\"required\":%s",
+            pith_buf_printf(out, ",\"type\":\"%s\",\"required\":%s,\"flag\":",
                             (unsigned)g->type < 5 ? types[g->type] : "string",
                             g->required ? "true" : "false");
+            if (g->flag)
+                pith_buf_put_json_str(out, g->flag);
+            else
+                pith_buf_puts(out, "null");
             if (g->type == QUERY_ARG_INT)
                 pith_buf_printf(out, ",\"min\":%ld,\"max\":%ld,\"default\":%ld", g->min, g->max,
                                 g->def);
