@@ -471,9 +471,9 @@ static int run_batches(struct http_embed *h,
             float *vecs = NULL;
             double ra;
             struct batch *b = s->b;
-            s->b = NULL;
             int ecode = 0;
             enum outcome o = slot_finish(h, s, rc, &vecs, &ra, &ecode);
+            s->b = NULL;
             if (o == DONE) {
                 b->state = 2;
                 done++;
