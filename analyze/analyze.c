@@ -1,6 +1,7 @@
 /* pith-analyze driver logic: facts.pstg -> resolve (callgraph.c) -> graph.pstg, and the
  * deterministic text dump of a graph. */
 #include "analyze.h"
+#include "callgraph_c.h"
 
 #include "common/cpu.h"
 #include "common/err.h"
@@ -360,6 +361,8 @@ int analyze_run(const struct analyze_opts *opts)
     struct decoder *ds = NULL;
     size_t nd = 0;
     struct analyze_graph *g = NULL;
+    struct callgraph_c *cgc = NULL;
+    struct callgraph_c_stats cst;
     int bad = 0, err, scan_err = 0;
     double t0 = now_s();
 
@@ -426,6 +429,12 @@ int analyze_run(const struct analyze_opts *opts)
     }
     double t1 = now_s();
     analyze_graph_build(&g, facts.items, facts.count, opts->repo_root, threads);
+    callgraph_c_build(&cgc, &cst, &g->graph, facts.items, facts.count); /* C/C++ edges */
+    if (cst.no_compdb)
+        fprintf(stderr,
+                "pith-analyze: %zu of %zu C/C++ files without a compilation database: their "
+                "calls are matched by name (confidence %d/1000)\n",
+                cst.no_compdb, cst.files, CG_C_CONF_NAME_ONLY);
     double t2 = now_s();
 
     struct pith_buf packed = PITH_BUF_INIT;
@@ -458,6 +467,7 @@ int analyze_run(const struct analyze_opts *opts)
     }
     err = bad ? 1 : 0;
 out:
+    callgraph_c_free(cgc);
     analyze_graph_free(g);
     for (size_t i = 0; i < nd; i++) {
         pith_arena_release(&ds[i].arena);
