@@ -22,8 +22,12 @@ struct use_lite;
 int use_lite_open(struct use_lite **out, const char *path);
 
 /* use_lite_open over `data[0, len)`, borrowed for the model's lifetime (must be 8-byte
- * aligned; the fuzz target uses it). */
+ * aligned; the fuzz target uses it). The data is not hashed: the id ends in "+mem". */
 int use_lite_open_mem(struct use_lite **out, const void *data, size_t len);
+
+/* Bytes the float tensors take in a model file (each 64-aligned): the fuzz target appends this
+ * many zero bytes to its input. */
+size_t use_lite_tensor_bytes(void);
 
 void use_lite_free(struct use_lite *m);
 

