@@ -197,18 +197,23 @@ int http_args_add(struct http_args *a, const char *key, const char *value)
                               "%s must be relative to the repository root, without '..'", key);
     if ((a->given & (1u << idx)) && arg->type != QUERY_ARG_STRINGS)
         return pith_error_set(PITH_EUSAGE, "parameter '%s' given twice", key);
-    a->given |= 1u << idx;
     if (arg->type == QUERY_ARG_BOOL) {
+        a->given |= 1u << idx;
         if (!value || !*value || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
             return push(a, arg->flag, -1);
         if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
             return 0;
+        a->given &= ~(1u << idx);
         return pith_error_set(PITH_EUSAGE, "parameter '%s' is true or false", key);
     }
     if (!value || !*value)
         return pith_error_set(PITH_EUSAGE, "parameter '%s' needs a value", key);
+    /* an option's value is handed on as one word (git diff REV, ...): never an option itself */
+    if (arg->flag && value[0] == '-' && arg->type != QUERY_ARG_INT)
+        return pith_error_set(PITH_EUSAGE, "parameter '%s' must not start with '-'", key);
+    a->given |= 1u << idx;
     if (!arg->flag)
-        return push(a, value, idx);
+        return push(a, value, idx); /* after "--" when it starts with '-' */
     int err = push(a, arg->flag, -1);
     return err ? err : push(a, value, -1);
 }

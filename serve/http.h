@@ -84,7 +84,8 @@ void http_args_release(struct http_args *a);
 /* Adds the parameter `key`=`value` (value NULL for a bare "?flag") after the operation's
  * argument named `key`: a positional one becomes a positional word (a list one may repeat), an
  * option "FLAG VALUE", a boolean "FLAG" when the value is NULL, "", "true" or "1" and nothing
- * when it is "false" or "0". Arguments named path or file must be relative without "..".
+ * when it is "false" or "0". Arguments named path, file or files must be relative without "..";
+ * a string option's value must not start with '-' (it may reach a subprocess's argv).
  * Returns 0 or PITH_EUSAGE (unknown key, repeated single value, bad boolean, too many words). */
 int http_args_add(struct http_args *a, const char *key, const char *value);
 

@@ -173,6 +173,7 @@ PITH_TEST(http_args_from_the_op_table)
     CHECK_EQ_INT(http_args_add(&a, "from", "F"), 0);
     CHECK_EQ_INT(http_args_add(&a, "files", "../x.py"), PITH_EUSAGE);
     CHECK_EQ_INT(http_args_add(&a, "path", "/etc"), PITH_EUSAGE);
+    CHECK_EQ_INT(http_args_add(&a, "path", "--output=x"), PITH_EUSAGE);
     CHECK_EQ_INT(http_args_add(&a, "path", "pkg"), 0);
     joined(&s, &a, &n);
     CHECK_EQ_STR(s.ptr, "fake --dot --path pkg F T b.py a/c.py");
