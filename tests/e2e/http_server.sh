@@ -30,7 +30,7 @@ start_server() {
 # get PATH [CURL ARGS...]: sets $body and $code
 get() {
     local path="$1"; shift
-    code=$(curl -sS -m 10 -o "$T/body" -w '%{http_code}' "$@" "http://127.0.0.1:$PORT$path") ||
+    code=$(curl -gsS -m 10 -o "$T/body" -w '%{http_code}' "$@" "http://127.0.0.1:$PORT$path") ||
         fail "curl $path failed"
     body=$(cat "$T/body")
 }
@@ -52,7 +52,7 @@ get /v1/ops
 printf '%s' "$body" > "$T/ops.json"
 nops=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["ops"]))' "$T/ops.json")
 [ "$nops" -ge 5 ] || fail "ops: only $nops"
-# one line per op: OP <tab> URL query <tab> JSON body <tab> CLI words (\x1f-separated)
+# one line per op: OP, URL query, JSON body, CLI words (fields \x1e-, words \x1f-separated)
 python3 - "$T/ops.json" >"$T/cases" <<'EOF'
 import json, sys, urllib.parse
 sample = {"name": "pkg/core.py:Registry.fetch", "query": "fetch registry", "from": "app.py:main",
@@ -75,10 +75,10 @@ for op in json.load(open(sys.argv[1]))["ops"]:
                 cli_pos.append(v)
     q = urllib.parse.urlencode(params)
     words = [op["name"]] + cli_opt + cli_pos + ["--json"]
-    print("\t".join([op["name"], q, json.dumps(params), "\x1f".join(words)]))
+    print("\x1e".join([op["name"], q, json.dumps(params), "\x1f".join(words)]))
 EOF
-while IFS="$(printf '\t')" read -r op q jbody words; do
-    IFS="$(printf '\037')" read -r -a argv <<<"$words"
+while IFS=$'\x1e' read -r op q jbody words; do
+    IFS=$'\x1f' read -r -a argv <<<"$words"
     "$PITH" query -i "$T/idx" "${argv[@]}" >"$T/cli.out" 2>/dev/null
     crc=$?
     case $crc in 0) want=200 ;; 1) want="300 404" ;; 2) want=400 ;; *) want=500 ;; esac
