@@ -25,6 +25,7 @@ static const char usage_main[] =
     "  pith query [-i INDEX] OP ARGS [--json]      answer a query (default INDEX .pith)\n"
     "  pith dump [-i INDEX] SECTION                 print an index section as text\n"
     "  pith serve [-i INDEX] --stdio                 serve queries (runs pith-serve)\n"
+    "  pith serve [-i INDEX] --mcp | --http ADDR     MCP over stdio, JSON over HTTP\n"
     "\n"
     "OP: symbol NAME | callers NAME [--depth D] | callees NAME [--depth D]\n"
     "    impact NAME [--depth D] | search TEXT [-k N]\n"
