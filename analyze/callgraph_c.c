@@ -86,6 +86,13 @@ static int is_c_file(const Pith__FileFacts *ff)
     return ff->language && (!strcmp(ff->language, "c") || !strcmp(ff->language, "cpp"));
 }
 
+static int is_header(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot && (!strcmp(dot, ".h") || !strcmp(dot, ".hh") || !strcmp(dot, ".hpp") ||
+                   !strcmp(dot, ".hxx"));
+}
+
 static const char *bare_name(const char *q)
 {
     const char *paren = strchr(q, '(');
@@ -349,7 +356,9 @@ static void resolve_usr(struct callgraph_c *c, uint32_t caller, const Pith__Call
             add_edge(c, caller, gid,
                      is_constructor(c, gid) ? PITH__EDGE_KIND__EDGE_CONSTRUCTOR
                                             : PITH__EDGE_KIND__EDGE_DIRECT,
-                     1000, cs, "");
+                     1000, cs,
+                     cs->macro && cs->macro[0] ? afmt(c, "written inside macro %s", cs->macro)
+                                               : "");
     }
 }
 
@@ -385,8 +394,9 @@ resolve_name(struct callgraph_c *c, uint32_t caller, uint32_t file, const Pith__
             const Pith__GSymbol *s = c->g->symbols[gid - 1];
             Pith__FileFacts *ff = c->files.items[s->file - 1];
             uint32_t local_id = gid - c->base[s->file - 1];
-            if (local_id >= 1 && local_id <= ff->n_symbols && ff->symbols[local_id - 1]->is_static)
-                continue;
+            if (local_id >= 1 && local_id <= ff->n_symbols &&
+                ff->symbols[local_id - 1]->is_static && !is_header(ff->path))
+                continue; /* another file's static; a header's is every includer's */
             global.items[k++] = gid;
         }
         global.count = k;

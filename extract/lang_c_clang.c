@@ -512,6 +512,10 @@ static void call_site(struct worker *w, CXCursor c)
         k.target = PITH__CALL_TARGET__CALL_TARGET_OTHER;
         k.fn_type = fn_type_of(w, clang_getCursorType(first_child(c)));
     } else if (is_function_kind(rk)) {
+        if (rk != CXCursor_FunctionDecl && rk != CXCursor_FunctionTemplate &&
+            clang_equalLocations(clang_getCursorLocation(ref),
+                                 clang_getCursorLocation(clang_getCursorSemanticParent(ref))))
+            return; /* an implicit member (copy constructor, destructor): nothing to show */
         ref = generic(ref);
         k.target = PITH__CALL_TARGET__CALL_TARGET_FUNCTION;
         k.callee_usr = usr_of(w, ref);
@@ -541,6 +545,15 @@ static void call_site(struct worker *w, CXCursor c)
     }
     if (k.target == PITH__CALL_TARGET__CALL_TARGET_OTHER && !k.fn_type[0])
         return; /* not a call of a function (a functor, a builtin, a dependent expression) */
+    if (!k.callee[0]) { /* handlers[i](...), (*fp)(...): the callee expression's text */
+        CXSourceRange r = clang_getCursorExtent(first_child(c));
+        CXFile f1, f2;
+        unsigned l1, c1, o1, l2, c2, o2;
+        clang_getSpellingLocation(clang_getRangeStart(r), &f1, &l1, &c1, &o1);
+        clang_getSpellingLocation(clang_getRangeEnd(r), &f2, &l2, &c2, &o2);
+        if (f1 && f1 == f2)
+            k.callee = source_text(w, f1, o1, o2, 200);
+    }
     pith_vec_push(&w->calls, k);
 }
 
