@@ -7,6 +7,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "schemas/record.pb-c.h"
+#include "serve/query_ext.h"
 #include "serve/serve_int.h"
 
 #include <assert.h>
@@ -82,7 +83,9 @@ void qmap_put(struct qmap *m, uint32_t key, uint32_t val)
 
 /* ---- names and pure helpers ---------------------------------------------------------------- */
 
-static const char *const op_names[] = { "", "symbol", "callers", "callees", "impact", "search" };
+static const char *const op_names[] = { "",       "symbol",  "callers",  "callees",     "impact",
+                                        "search", "context", "overview", "diff-impact", "dead",
+                                        "path",   "cycles" };
 
 const char *query_op_name(enum query_op op)
 {
@@ -231,8 +234,11 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
     if (out->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE,
                               "unknown query operation '%s' (symbol, callers, callees, "
-                              "impact, search)",
+                              "impact, search, context, overview, diff-impact, dead, path, "
+                              "cycles)",
                               argv[0]);
+    if (out->op >= QUERY_CONTEXT)
+        return q_parse_ext(out, argc, argv);
     int depth_ok = out->op == QUERY_CALLERS || out->op == QUERY_CALLEES || out->op == QUERY_IMPACT;
     int have_depth = 0, have_k = 0, options = 1;
     size_t words = 0, len = 0;
@@ -247,6 +253,13 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
             }
             if (strcmp(a, "--json") == 0) {
                 out->json = 1;
+                continue;
+            }
+            if (strcmp(a, "--dot") == 0) {
+                if (!depth_ok)
+                    return pith_error_set(PITH_EUSAGE, "--dot applies to callers, callees, "
+                                                       "impact, path and cycles only");
+                out->dot = 1;
                 continue;
             }
             if (strcmp(a, "-i") == 0 || strcmp(a, "--index") == 0) {
@@ -308,6 +321,7 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
         out->depth = out->op == QUERY_IMPACT ? QUERY_DEPTH_MAX : 1;
     if (!have_k)
         out->k = QUERY_K_DEFAULT;
+    out->budget = QUERY_BUDGET_DEFAULT;
     return 0;
 }
 
@@ -506,6 +520,34 @@ static int not_found(struct pith_buf *out, const struct pith_index *ix, const st
     int err = pith_error_set(PITH_ENOTFOUND, "%s", msg.ptr);
     pith_buf_release(&msg);
     pith_vec_release(&sugg);
+    return err;
+}
+
+static int ambiguous(struct pith_buf *out,
+                     const struct pith_index *ix,
+                     const struct query_req *req,
+                     const idvec *ids);
+
+int q_resolve_one(struct pith_buf *out,
+                  const struct pith_index *ix,
+                  const struct query_req *req,
+                  const char *name,
+                  uint32_t *id)
+{
+    idvec ids = { 0 };
+    int exact, err = 0;
+    struct query_req *r = pith_xmalloc(sizeof *r);
+    *r = *req;
+    snprintf(r->arg, sizeof r->arg, "%s", name);
+    resolve(&ids, ix, name, &exact);
+    if (ids.count == 0)
+        err = not_found(out, ix, r);
+    else if (ids.count > 1)
+        err = ambiguous(out, ix, r, &ids);
+    else
+        *id = ids.items[0];
+    free(r);
+    pith_vec_release(&ids);
     return err;
 }
 
@@ -907,21 +949,24 @@ static void op_impact(struct pith_buf *out,
                 break;
             }
             qmap_put(&seen, e[k].other, 1);
-            const struct pith_disk_symbol *s = pith_index_symbol(ix, e[k].other);
             struct impact_entry ie = { e[k].other, d + 1, parent, e[k].kind, e[k].confidence, 0 };
-            ie.test = (s->flags & PITH_SYMF_TEST) ||
-                      query_is_test(pith_index_str(ix, s->name), q_symbol_path(ix, e[k].other));
+            ie.test = q_test_role(ix, e[k].other) == Q_TEST_CASE;
             pith_vec_push(&v, ie);
         }
         if (truncated)
             break;
     }
+    /* the tests: test cases reached within the depth, and those whose set-up code is */
+    q_idvec tv = { 0 };
+    int tests_truncated = 0;
+    q_tests_affected(&tv, &tests_truncated, ix, &id, 1, req->depth);
+    truncated |= tests_truncated;
+    tests = tv.count;
     for (size_t i = 0; i < v.count; i++) {
         const struct pith_disk_symbol *s = pith_index_symbol(ix, v.items[i].id);
         uint32_t slot;
         if (v.items[i].depth > max_depth)
             max_depth = v.items[i].depth;
-        tests += v.items[i].test != 0;
         if (!s->file)
             continue;
         if (qmap_get(&files, s->file, &slot)) {
@@ -961,16 +1006,21 @@ static void op_impact(struct pith_buf *out,
             pith_buf_printf(out, ",\"count\":%u}", fc.items[i].count);
         }
         pith_buf_puts(out, "],\"tests\":[");
-        for (size_t i = 0, t = 0; i < v.count; i++) {
-            if (!v.items[i].test)
-                continue;
-            if (t++)
+        for (size_t i = 0; i < tv.count; i++) {
+            if (i)
                 pith_buf_putc(out, ',');
-            pith_buf_put_json_str(
-                out, pith_index_str(ix, pith_index_symbol(ix, v.items[i].id)->qualname));
+            pith_buf_put_json_str(out,
+                                  pith_index_str(ix, pith_index_symbol(ix, tv.items[i])->qualname));
         }
+        pith_buf_puts(out, "],\"test_ids\":");
+        q_tests_node_ids(out, ix, &tv, 1);
+        pith_buf_puts(out, ",\"test_command\":");
+        struct pith_buf cmd = PITH_BUF_INIT;
+        q_tests_commands(&cmd, ix, &tv);
+        pith_buf_put_json_str(out, cmd.len ? cmd.ptr : "");
+        pith_buf_release(&cmd);
         pith_buf_printf(out,
-                        "],\"counts\":{\"symbols\":%zu,\"files\":%zu,\"tests\":%zu,"
+                        ",\"counts\":{\"symbols\":%zu,\"files\":%zu,\"tests\":%zu,"
                         "\"max_depth\":%u},\"truncated\":%s}",
                         v.count, fc.count, tests, max_depth, truncated ? "true" : "false");
     } else {
@@ -998,15 +1048,22 @@ static void op_impact(struct pith_buf *out,
         }
         if (tests) {
             pith_buf_puts(out, " affected tests:\n");
-            for (size_t i = 0; i < v.count; i++) {
-                if (!v.items[i].test)
-                    continue;
-                const struct pith_disk_symbol *s = pith_index_symbol(ix, v.items[i].id);
+            for (size_t i = 0; i < tv.count; i++) {
+                const struct pith_disk_symbol *s = pith_index_symbol(ix, tv.items[i]);
                 pith_buf_printf(out, "  %s  %s:%u\n", pith_index_str(ix, s->qualname),
-                                q_symbol_path(ix, v.items[i].id), s->start_line);
+                                q_symbol_path(ix, tv.items[i]), s->start_line);
             }
+            pith_buf_puts(out, " run them:\n");
+            struct pith_buf cmd = PITH_BUF_INIT;
+            q_tests_commands(&cmd, ix, &tv);
+            for (const char *p = cmd.ptr, *nl; p && *p; p = nl + 1) {
+                nl = strchr(p, '\n');
+                pith_buf_printf(out, "  %.*s\n", (int)(nl - p), p);
+            }
+            pith_buf_release(&cmd);
         }
     }
+    pith_vec_release(&tv);
     pith_vec_release(&fc);
     qmap_release(&files);
     qmap_release(&seen);
@@ -1023,6 +1080,8 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
         return q_search(out, ix, req->arg, req->k, req->json);
     if (req->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE, "missing query operation");
+    if (req->op >= QUERY_CONTEXT)
+        return q_run_ext(out, ix, req);
 
     resolve(&ids, ix, req->arg, &exact);
     if (ids.count == 0) {
@@ -1036,6 +1095,10 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
     }
     if (req->op == QUERY_SYMBOL) {
         err = op_symbol(out, ix, req, ids.items[0]);
+        goto out;
+    }
+    if (req->dot) {
+        q_dot_walk(out, ix, req, ids.items, ids.count);
         goto out;
     }
     if (req->json) {

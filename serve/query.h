@@ -17,7 +17,13 @@ enum query_op {
     QUERY_CALLERS,
     QUERY_CALLEES,
     QUERY_IMPACT,
-    QUERY_SEARCH
+    QUERY_SEARCH,
+    QUERY_CONTEXT,     /* context NAME [--budget T] */
+    QUERY_OVERVIEW,    /* overview [PATH] [--budget T] */
+    QUERY_DIFF_IMPACT, /* diff-impact --git REV | diff-impact FILE... */
+    QUERY_DEAD,        /* dead */
+    QUERY_PATH,        /* path FROM TO */
+    QUERY_CYCLES       /* cycles */
 };
 
 #define QUERY_ARG_MAX        1024 /* bytes of NAME or search TEXT, NUL included */
@@ -28,6 +34,10 @@ enum query_op {
 #define QUERY_CANDIDATES_MAX 50 /* candidates listed for an ambiguous name */
 #define QUERY_SUGGEST_MAX    5
 #define QUERY_ENTRIES_MAX    5000 /* edges or symbols listed per answer before "truncated" */
+#define QUERY_BUDGET_DEFAULT 2000 /* context/overview --budget, in cl100k tokens */
+#define QUERY_BUDGET_MIN     30
+#define QUERY_BUDGET_MAX     1000000
+#define QUERY_REV_MAX        256 /* bytes of diff-impact's --git REV, NUL included */
 
 /* A parsed query. A value struct: `arg` is a copy, nothing is borrowed except `index`. */
 struct query_req {
@@ -37,6 +47,11 @@ struct query_req {
     unsigned k;              /* -k, already defaulted: 10 */
     int json;                /* --json */
     const char *index;       /* -i/--index PATH when given after OP (borrowed from argv), or NULL */
+    unsigned budget;         /* --budget (context, overview), already defaulted: 2000 */
+    int dot;                 /* --dot: Graphviz (callers, callees, impact, path, cycles) */
+    char arg2[QUERY_ARG_MAX]; /* path: TO (arg is FROM) */
+    char rev[QUERY_REV_MAX];  /* diff-impact --git REV; "" when FILE... are given in arg,
+                                 separated by '\n' */
 };
 
 /* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search), the rest its

@@ -97,8 +97,10 @@ static const struct query_op_info ops[] = {
             "functions that reach the target through the call graph). Use it to decide what "
             "to review and which tests to run after a change. Returns JSON {op, query, depth, "
             "results: [{symbol, affected: [{depth, symbol, via, path, confidence, test}], "
-            "files: [{path, count}], tests: [qualified names], counts: {symbols, files, tests, "
-            "max_depth}, truncated}]}.",
+            "files: [{path, count}], tests: [qualified names], test_ids: [pytest node ids], "
+            "test_command, counts: {symbols, files, tests, max_depth}, truncated}]}. Tests are "
+            "those within the depth and every test of a class whose setUp (or a test file "
+            "whose module body) reaches the target.",
         .args = {
             {
                 .name = "name",
@@ -136,6 +138,153 @@ static const struct query_op_info ops[] = {
                 .description = "How many hits to return (1 to 1000, default 10).",
             },
         },
+    },
+    {
+        .name = "context",
+        .description =
+            "Everything needed to change one function or method safely, packed to fit a token "
+            "budget (cl100k tokens, counted exactly; never more than the budget): its signature "
+            "and parameter types, its code (read from the indexed repository; 'source' says "
+            "'changed' or 'missing' when the file no longer matches the index), every caller's "
+            "call line (file:line and the source text), and its callees' signatures with "
+            "one-line summaries. Ranked: signature, first 25 code lines, call sites, callees, "
+            "the rest of the code, external calls; what did not fit is counted in 'omitted'. "
+            "Use it instead of reading whole files. Returns JSON {op, symbol, budget, tokens, "
+            "source, signature: {signature, params: [{name, type, default}], returns}, code: "
+            "[{line, text}], callers: [{caller, file, line, kind, text}], callees: [{qualname, "
+            "signature, summary}], external: [names], slice: [], callers_total, omitted: "
+            "{code_lines, callers, callees, external, signature}}.",
+        .args = {
+            {
+                .name = "name",
+                .type = QUERY_ARG_STRING,
+                .required = 1,
+                .description = "The function or method you intend to change. " NAME_FORMS,
+            },
+            {
+                .name = "budget",
+                .flag = "--budget",
+                .type = QUERY_ARG_INT,
+                .min = QUERY_BUDGET_MIN,
+                .max = QUERY_BUDGET_MAX,
+                .def = QUERY_BUDGET_DEFAULT,
+                .description = "The most cl100k tokens the answer may take (30 to 1000000, "
+                               "default 2000).",
+            },
+        },
+    },
+    {
+        .name = "overview",
+        .description =
+            "A map of the repository (or of one folder or file) within a token budget: files "
+            "ranked by the PageRank of their symbols over the call graph, each with its most "
+            "important classes, functions and methods as signatures with line numbers. Use it "
+            "first in an unfamiliar repository to learn where the central code is. Returns JSON "
+            "{op, path, budget, tokens, files: [{path, rank, symbol_count, symbols: [{qualname, "
+            "kind, line, signature, rank}]}], omitted: {files, symbols}}; rank is relative "
+            "(1 = average).",
+        .args = {
+            {
+                .name = "path",
+                .type = QUERY_ARG_STRING,
+                .description = "Only files under this repository-relative folder or file "
+                               "('pkg/util'); the whole repository when omitted.",
+            },
+            {
+                .name = "budget",
+                .flag = "--budget",
+                .type = QUERY_ARG_INT,
+                .min = QUERY_BUDGET_MIN,
+                .max = QUERY_BUDGET_MAX,
+                .def = QUERY_BUDGET_DEFAULT,
+                .description = "The most cl100k tokens the answer may take (30 to 1000000, "
+                               "default 2000).",
+            },
+        },
+    },
+    {
+        .name = "diff-impact",
+        .description =
+            "Which functions a change touches and which tests to run: from `git diff -U0 REV` "
+            "in the indexed repository (each changed line mapped to the innermost function, "
+            "method or class around it) or from whole files, the changed symbols, their "
+            "transitive callers, the affected tests (tests that reach a changed symbol through "
+            "the call graph, and every test of a class or file whose set-up code does) and a "
+            "ready shell command that runs them (pytest node ids; unittest names for TestCase "
+            "methods). Returns JSON {op, rev, hunks, files, unindexed: [paths], changed: "
+            "[{symbol, first_line, last_line}], affected: [symbols], tests: [qualified names], "
+            "test_ids: [runner ids], test_command, truncated}.",
+        .args = {
+            {
+                .name = "git",
+                .flag = "--git",
+                .type = QUERY_ARG_STRING,
+                .description = "A git revision to diff the working tree against ('HEAD', "
+                               "'main', 'HEAD~3'). Give this or files.",
+            },
+            {
+                .name = "files",
+                .type = QUERY_ARG_STRINGS,
+                .description = "Repository-relative paths of changed files, every symbol in "
+                               "them counting as changed. Give this or git.",
+            },
+        },
+    },
+    {
+        .name = "dead",
+        .description =
+            "Functions and methods that nothing in the repository calls and that have no "
+            "reason to be called from outside: tests, entry points (main, __main__.py), dunder "
+            "methods, decorated functions, nested functions, names exported in __all__, "
+            "functions used as decorators and methods that may override or be overridden are "
+            "not listed. Each entry says why it is listed and a confidence (high: private name; "
+            "medium: public, so code outside the repository, getattr or a callback reference "
+            "may still use it). Returns JSON {op, count, functions, dead: [{symbol, confidence, "
+            "why}], truncated}.",
+        .args = { { 0 } },
+    },
+    {
+        .name = "path",
+        .description =
+            "The shortest call path from one function to another over resolved call edges: "
+            "each step's symbol, the edge kind (direct, import, method, inherited, constructor, "
+            "...) and the line of the call. Use it to learn how execution gets from an entry "
+            "point to a function. Returns JSON {op, from, to, found, length, steps: [{symbol, "
+            "kind, call_line}]}; found is false when TO cannot be reached from FROM.",
+        .args = {
+            {
+                .name = "from",
+                .type = QUERY_ARG_STRING,
+                .required = 1,
+                .description = "Where the path starts. " NAME_FORMS,
+            },
+            {
+                .name = "to",
+                .type = QUERY_ARG_STRING,
+                .required = 1,
+                .description = "Where the path ends, in the same forms.",
+            },
+            {
+                .name = "dot",
+                .flag = "--dot",
+                .type = QUERY_ARG_BOOL,
+                .description = "Answer with a Graphviz digraph instead of JSON.",
+            },
+        },
+    },
+    {
+        .name = "cycles",
+        .description =
+            "Call cycles: the strongly connected components of the resolved call graph with "
+            "two or more functions (mutual recursion), and functions that call themselves. "
+            "Returns JSON {op, count, cycles: [[symbols]]}.",
+        .args = { {
+            .name = "dot",
+            .flag = "--dot",
+            .type = QUERY_ARG_BOOL,
+            .description = "Answer with a Graphviz digraph (one cluster per cycle) instead of "
+                           "JSON.",
+        } },
     },
 };
 
