@@ -706,6 +706,7 @@ int http_run(struct index_handle *h, const struct http_options *opt)
     /* block before the pool starts so every worker inherits the mask and sigtimedwait here
      * receives the signal */
     pthread_sigmask(SIG_BLOCK, &set, &old);
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is an error on that socket only */
     struct http_server *s;
     int err = http_server_start(&s, h, opt);
     if (err) {
