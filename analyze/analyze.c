@@ -1,6 +1,7 @@
 /* pith-analyze driver logic: facts.pstg -> resolve (callgraph.c) -> graph.pstg, and the
  * deterministic text dump of a graph. */
 #include "analyze.h"
+#include "ir.h"
 #include "callgraph_c.h"
 
 #include "common/cpu.h"
@@ -361,6 +362,7 @@ int analyze_run(const struct analyze_opts *opts)
     struct decoder *ds = NULL;
     size_t nd = 0;
     struct analyze_graph *g = NULL;
+    struct ir_flows *flows = NULL;
     struct callgraph_c *cgc = NULL;
     struct callgraph_c_stats cst;
     int bad = 0, err, scan_err = 0;
@@ -429,6 +431,7 @@ int analyze_run(const struct analyze_opts *opts)
     }
     double t1 = now_s();
     analyze_graph_build(&g, facts.items, facts.count, opts->repo_root, threads);
+    ir_flows_attach(&flows, &g->graph, facts.items, facts.count, threads); /* CFG/DFG/PDG */
     callgraph_c_build(&cgc, &cst, &g->graph, facts.items, facts.count); /* C/C++ edges */
     if (cst.no_compdb)
         fprintf(stderr,
@@ -467,6 +470,7 @@ int analyze_run(const struct analyze_opts *opts)
     }
     err = bad ? 1 : 0;
 out:
+    ir_flows_free(flows);
     callgraph_c_free(cgc);
     analyze_graph_free(g);
     for (size_t i = 0; i < nd; i++) {

@@ -7,6 +7,7 @@
  * Because a scope starts only at its body, decorators, parameter defaults, annotations and
  * base classes belong to the scope that encloses the definition, as in Python. */
 #include "lang_python.h"
+#include "ir_python.h"
 
 #include "common/err.h"
 #include "common/hashmap.h"
@@ -97,6 +98,7 @@ struct lang_python {
     PITH_VEC(void *) tmp;
     struct pith_buf sig; /* signature being built */
     struct pith_buf lit; /* string literal being decoded */
+    struct ir_python *ir; /* statement IR lowering (ir_python.c) */
 };
 
 static TSSymbol sym_id(const TSLanguage *l, const char *name)
@@ -209,6 +211,7 @@ struct lang_python *lang_python_new(void)
     p->on[p->s.named_expression] = ON_WALRUS;
     p->on[p->s.type_alias_statement] = ON_TYPE_ALIAS;
     p->on[p->s.string] = ON_STRING;
+    p->ir = ir_python_new(l);
     return p;
 }
 
@@ -229,6 +232,7 @@ void lang_python_free(struct lang_python *p)
     pith_vec_release(&p->tmp);
     pith_buf_release(&p->sig);
     pith_buf_release(&p->lit);
+    ir_python_free(p->ir);
     free(p);
 }
 
@@ -1495,6 +1499,8 @@ int lang_python_extract(struct lang_python *p,
     p->cur = ts_tree_cursor_new(root);
     p->aux = ts_tree_cursor_new(root);
     int deep = walk(p);
+    if (deep >= 0)
+        ir_python_lower(p->ir, arena, out, root, src, p->len, p->syms.items, p->syms.count);
     ts_tree_cursor_delete(&p->cur);
     ts_tree_cursor_delete(&p->aux);
     ts_tree_delete(tree);

@@ -445,6 +445,7 @@ static void pack_record(const struct pack_ctx *c, uint32_t id, struct pith_buf *
     r.comments = (char *)nz(s->comments);
     r.summary = (char *)nz(c->summary[c->order[id - 1] + 1]);
     r.is_async = s->is_async;
+    r.flow = s->flow; /* CFG/DFG/PDG layers (flow.proto), cold like the rest */
     size_t n = pith__symbol_record__get_packed_size(&r);
     pith_buf_grow(out, n);
     pith__symbol_record__pack(&r, (uint8_t *)out->ptr + out->len);
