@@ -5,8 +5,9 @@
  *   lowest-ranked item and render again; the header states the exact count it belongs to.
  *
  * Ranks: 0 signature and parameters, 1 the first CODE_HEAD lines of the code, 2 each caller's
- * call line (resolved call sites, higher confidence first), 3 each in-repo callee's signature and
- * summary, 4 the rest of the code, 5 external callees. Code lines are kept as a prefix. */
+ * call line (3 for ambiguous call sites), 4 each in-repo callee's signature and summary, 5 the
+ * rest of the code, 6 external callees. Code lines are kept as a prefix; call lines are shown
+ * grouped by file. */
 #include "common/artifact.h"
 #include "common/err.h"
 #include "common/file.h"
@@ -149,7 +150,8 @@ struct item {
     char *json;    /* one JSON value */
     size_t tokens; /* of `text` or `json`, as the mode renders */
     int selected;
-    int stop; /* code item: lines after it follow only if it is selected */
+    int stop;      /* code item: lines after it follow only if it is selected */
+    uint32_t file; /* caller items: the caller's file (callers render grouped by file) */
 };
 
 typedef PITH_VEC(struct item) itemvec;
@@ -161,7 +163,7 @@ static void item_add(itemvec *v,
                      struct pith_buf *text,
                      struct pith_buf *json)
 {
-    struct item it = { sec, rank, (uint32_t)v->count, line, NULL, NULL, 0, 0, sec == SEC_CODE };
+    struct item it = { sec, rank, (uint32_t)v->count, line, NULL, NULL, 0, 0, sec == SEC_CODE, 0 };
     it.text = pith_buf_detach(text, NULL);
     it.json = pith_buf_detach(json, NULL);
     pith_vec_push(v, it);
@@ -196,12 +198,18 @@ struct caller_site {
     const struct pith_disk_edge *e;
 };
 
+static _Thread_local const struct pith_index *sort_ix;
+
+/* By the caller's file path, then line: the order callers are shown in. */
 static int cmp_caller(const void *a, const void *b)
 {
     const struct pith_disk_edge *x = ((const struct caller_site *)a)->e;
     const struct pith_disk_edge *y = ((const struct caller_site *)b)->e;
-    if (x->confidence != y->confidence)
-        return x->confidence > y->confidence ? -1 : 1;
+    int c = strcmp(q_symbol_path(sort_ix, x->other), q_symbol_path(sort_ix, y->other));
+    if (c)
+        return c;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
     return x < y ? -1 : x > y;
 }
 
@@ -253,13 +261,13 @@ static void gather(itemvec *v,
         if (!text)
             break;
         pith_buf_printf(&t, "%5u  %.*s\n", line, (int)n, text);
-        pith_buf_printf(&j, "{\"line\":%u,\"text\":", line);
+        pith_buf_printf(&j, "[%u,", line);
         struct pith_buf tmp = PITH_BUF_INIT;
         pith_buf_put(&tmp, text, n);
         pith_buf_put_json_str(&j, tmp.ptr ? tmp.ptr : "");
         pith_buf_release(&tmp);
-        pith_buf_putc(&j, '}');
-        item_add(v, SEC_CODE, line - s->start_line < CODE_HEAD ? 1 : 4, line, &t, &j);
+        pith_buf_putc(&j, ']');
+        item_add(v, SEC_CODE, line - s->start_line < CODE_HEAD ? 1 : 5, line, &t, &j);
         if (v->count >= CONTEXT_ITEMS)
             break;
     }
@@ -270,39 +278,34 @@ static void gather(itemvec *v,
     struct caller_site *cs = pith_xmalloc((n ? n : 1) * sizeof *cs);
     for (size_t i = 0; i < n; i++)
         cs[i].e = &e[i];
+    sort_ix = ix;
     qsort(cs, n, sizeof *cs, cmp_caller);
     for (size_t i = 0; i < n && v->count < CONTEXT_ITEMS; i++) {
+        /* "  LINE  source text  [caller]" under a line naming the file; JSON
+         * [line, text, caller] inside {"file", "sites"} */
         const struct pith_disk_edge *ce = cs[i].e;
         const struct pith_disk_symbol *cs_sym = pith_index_symbol(ix, ce->other);
-        const char *path = q_symbol_path(ix, ce->other);
+        const char *qn = pith_index_str(ix, cs_sym->qualname);
+        const char *local = strchr(qn, ':') ? strchr(qn, ':') + 1 : "<module>";
         struct src_file *cf = cs_sym->file ? src_get(cache, ix, cs_sym->file) : NULL;
         size_t ln = 0;
         const char *text = cf ? src_line(cf, ce->line, &ln) : NULL;
-        pith_buf_printf(&t, "%s:%u  ", path, ce->line);
-        if (text)
-            put_trimmed(&t, text, ln, LINE_TEXT_MAX);
-        else
-            pith_buf_puts(&t, cf && cf->status == 1 ? "(file changed since indexing)"
-                                                    : "(source unavailable)");
-        pith_buf_printf(&t, "  [in %s, %s]\n", pith_index_str(ix, cs_sym->qualname),
-                        query_edge_kind_name(ce->kind));
-        pith_buf_puts(&j, "{\"caller\":");
-        pith_buf_put_json_str(&j, pith_index_str(ix, cs_sym->qualname));
-        pith_buf_puts(&j, ",\"file\":");
-        pith_buf_put_json_str(&j, path);
-        pith_buf_printf(&j, ",\"line\":%u,\"kind\":", ce->line);
-        pith_buf_put_json_str(&j, query_edge_kind_name(ce->kind));
-        pith_buf_puts(&j, ",\"text\":");
         struct pith_buf tmp = PITH_BUF_INIT;
         if (text)
             put_trimmed(&tmp, text, ln, LINE_TEXT_MAX);
-        if (text)
-            pith_buf_put_json_str(&j, tmp.ptr ? tmp.ptr : "");
         else
-            pith_buf_puts(&j, "null");
+            pith_buf_puts(&tmp, cf && cf->status == 1 ? "(file changed since indexing)"
+                                                      : "(source unavailable)");
+        pith_buf_printf(&t, "  %u  %s  [%s]\n", ce->line, tmp.ptr, local);
+        pith_buf_printf(&j, "[%u,", ce->line);
+        pith_buf_put_json_str(&j, tmp.ptr);
+        pith_buf_putc(&j, ',');
+        pith_buf_put_json_str(&j, local);
+        pith_buf_putc(&j, ']');
         pith_buf_release(&tmp);
-        pith_buf_putc(&j, '}');
-        item_add(v, SEC_CALLERS, 2, 0, &t, &j);
+        /* ambiguous (lower confidence) call sites after the certain ones */
+        item_add(v, SEC_CALLERS, ce->confidence >= 900 ? 2 : 3, 0, &t, &j);
+        v->items[v->count - 1].file = cs_sym->file;
     }
     free(cs);
 
@@ -347,12 +350,12 @@ static void gather(itemvec *v,
         pith_buf_put_json_str(&j, doc.len ? doc.ptr : "");
         pith_buf_putc(&j, '}');
         pith_buf_release(&doc);
-        item_add(v, SEC_CALLEES, 3, 0, &t, &j);
+        item_add(v, SEC_CALLEES, 4, 0, &t, &j);
     }
     if (ext) {
         pith_buf_putc(&ext_t, '\n');
         pith_buf_putc(&ext_j, ']');
-        item_add(v, SEC_EXTERNAL, 5, 0, &ext_t, &ext_j);
+        item_add(v, SEC_EXTERNAL, 6, 0, &ext_t, &ext_j);
     }
     pith_buf_release(&ext_t);
     pith_buf_release(&ext_j);
@@ -431,14 +434,25 @@ static void render(struct pith_buf *out,
                 continue;
             }
             pith_buf_putc(out, '[');
+            uint32_t file = 0;
             for (size_t i = 0; i < v->count; i++) {
-                if (v->items[i].sec == (enum section)sec && v->items[i].selected) {
-                    if (any)
-                        pith_buf_putc(out, ',');
-                    pith_buf_puts(out, v->items[i].json);
-                    any = 1;
+                const struct item *it = &v->items[i];
+                if (it->sec != (enum section)sec || !it->selected)
+                    continue;
+                if (sec == SEC_CALLERS && (!any || it->file != file)) {
+                    pith_buf_puts(out, any ? "]},{\"file\":" : "{\"file\":");
+                    pith_buf_put_json_str(out,
+                                          pith_index_str(ix, pith_index_file(ix, it->file)->path));
+                    pith_buf_puts(out, ",\"sites\":[");
+                    file = it->file;
+                } else if (any) {
+                    pith_buf_putc(out, ',');
                 }
+                pith_buf_puts(out, it->json);
+                any = 1;
             }
+            if (sec == SEC_CALLERS && any)
+                pith_buf_puts(out, "]}");
             pith_buf_putc(out, ']');
         }
         pith_buf_printf(out,
@@ -481,6 +495,7 @@ static void render(struct pith_buf *out,
     }
     for (int sec = 0; sec < SEC_COUNT; sec++) {
         size_t k = 0;
+        uint32_t file = 0;
         for (size_t i = 0; i < v->count; i++) {
             const struct item *it = &v->items[i];
             if (it->sec != (enum section)sec || !it->selected)
@@ -490,6 +505,11 @@ static void render(struct pith_buf *out,
                     pith_buf_printf(out, "## callers (%zu call sites)\n", callers_total);
                 else
                     pith_buf_printf(out, "## %s\n", section_title[sec]);
+            }
+            if (sec == SEC_CALLERS && it->file != file) {
+                pith_buf_printf(out, "%s\n",
+                                pith_index_str(ix, pith_index_file(ix, it->file)->path));
+                file = it->file;
             }
             pith_buf_puts(out, it->text);
         }

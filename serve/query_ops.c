@@ -151,8 +151,8 @@ static const struct query_op_info ops[] = {
             "the rest of the code, external calls; what did not fit is counted in 'omitted'. "
             "Use it instead of reading whole files. Returns JSON {op, symbol, budget, tokens, "
             "source, signature: {signature, params: [{name, type, default}], returns}, code: "
-            "[{line, text}], callers: [{caller, file, line, kind, text}], callees: [{qualname, "
-            "signature, summary}], external: [names], slice: [], callers_total, omitted: "
+            "[[line, text]], callers: [{file, sites: [[line, text, caller]]}], callees: "
+            "[{qualname, signature, summary}], external: [names], slice: [], callers_total, omitted: "
             "{code_lines, callers, callees, external, signature}}.",
         .args = {
             {

@@ -282,10 +282,11 @@ PITH_TEST(serve_context_never_exceeds_budget)
      * pkg/__init__.py:11, pkg/shapes.py:31) and the callees' signatures */
     CHECK_EQ_INT(ask(&out, ix, "context Registry.fetch --budget 2000"), 0);
     CHECK(strstr(out.ptr, "## callers (4 call sites)\n"));
-    CHECK(strstr(out.ptr, "app.py:12  r.fetch(\"x\")  [in app.py:main, method]\n"));
-    CHECK(strstr(out.ptr, "app.py:20  pkg.make_registry().fetch(\"z\")"));
-    CHECK(strstr(out.ptr, "pkg/__init__.py:11  reg.fetch(\"a\")"));
-    CHECK(strstr(out.ptr, "pkg/shapes.py:31  r.fetch(\"k\")"));
+    CHECK(strstr(out.ptr, "## callers (4 call sites)\napp.py\n"
+                          "  12  r.fetch(\"x\")  [main]\n"
+                          "  20  pkg.make_registry().fetch(\"z\")  [main]\n"
+                          "pkg/__init__.py\n  11  reg.fetch(\"a\")  [init_all]\n"
+                          "pkg/shapes.py\n  31  r.fetch(\"k\")  [build]\n"));
     CHECK(strstr(out.ptr, "pkg/core.py:Registry.validate  def validate(self, value)\n"));
     CHECK(strstr(out.ptr, "   34          return self.validate(value)\n"));
     CHECK(!strstr(out.ptr, "omitted:"));
