@@ -486,7 +486,8 @@ static void seq(struct builder *b, const uint32_t *ids, size_t n, pendvec *p, in
 /* ---- python3-mccabe's count (mccabe 0.7 PathGraphingAstVisitor) --------------------------
  * 1 + per if/elif: 1, per for/while: 1 (loop else adds nothing), per try: 1 + its except
  * clauses (with or without else/finally; the finally block is not visited), with: its body,
- * a nested def: its own count (closures are inlined into the enclosing graph); boolean
+ * a nested def: its own count (closures are inlined into the enclosing graph), a nested
+ * class: the count of its body (its methods are closures of the enclosing graph too); boolean
  * operators, conditional expressions, comprehensions and match statements count nothing. */
 static uint32_t mccabe_list(const Pith__FunctionIr *ir,
                             const uint32_t *ids,
@@ -535,6 +536,8 @@ static uint32_t mccabe_list(const Pith__FunctionIr *ir,
                 const Pith__FunctionIr *nf = bodies[s->func - 1];
                 c += 1 + mccabe_list(nf, nf->body, nf->n_body, bodies, nbodies, depth + 1);
             }
+            /* a class body (methods, statements) is visited in the enclosing graph */
+            c += mccabe_list(ir, s->body, s->n_body, bodies, nbodies, depth + 1);
             break;
         default:
             break;

@@ -733,7 +733,7 @@ static int is_wildcard(struct lower *w, TSNode pat)
            w->src[ts_node_start_byte(pat)] == '_';
 }
 
-static uint32_t def_stmt(struct lower *w, TSNode n, TSNode decorated)
+static uint32_t def_stmt(struct lower *w, TSNode n, TSNode decorated, int depth)
 {
     uint32_t id = st_new(w, PITH__IR_OP__IR_DEF, ts_node_is_null(decorated) ? n : decorated);
     struct stmt *s = st_at(w, id);
@@ -761,6 +761,10 @@ static uint32_t def_stmt(struct lower *w, TSNode n, TSNode decorated)
                 expr(w, id, c, NULL, 0);
         }
     }
+    /* a class body runs where the class is defined: its statements (methods among them) are
+     * kept as the DEF's body for the python3-mccabe count; the CFG treats the DEF as one node */
+    if (kind(w, n) == K_CLASS && depth < IR_PYTHON_STMT_DEPTH)
+        block(w, &st_at(w, id)->body, fld(n, w->ir->f.body), depth);
     /* the nested function's FunctionIr index is filled in when it is lowered */
     s->m.func = (uint32_t)ts_node_start_byte(n) + 1; /* placeholder: byte offset + 1 */
     return id;
@@ -934,12 +938,12 @@ static uint32_t stmt(struct lower *w, TSNode n, int depth)
         TSNode d = fld(n, f->definition);
         if (ts_node_is_null(d))
             break;
-        return def_stmt(w, d, n);
+        return def_stmt(w, d, n, depth);
     }
     case K_FUNC:
     case K_CLASS: {
         TSNode none = { { 0 }, NULL, NULL };
-        return def_stmt(w, n, none);
+        return def_stmt(w, n, none, depth);
     }
     case K_MATCH: {
         id = st_new(w, PITH__IR_OP__IR_MATCH, n);
