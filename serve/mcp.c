@@ -197,6 +197,41 @@ static void words_release(wordvec *w)
     pith_vec_release(w);
 }
 
+/* 1 when `p` is relative and has no ".." component. */
+static int path_is_safe(const char *p)
+{
+    if (p[0] == '/')
+        return 0;
+    for (const char *c = p; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return 0;
+        c += n;
+        if (*c == '/')
+            c++;
+    }
+    return 1;
+}
+
+/* The rules of every string value (as for HTTP, docs/HTTP.md): an option's value never starts
+ * with '-' (it may reach a program's argv, e.g. git diff's), and arguments that name repository
+ * files (path, file, files) stay inside the repository root. Returns 0, or -1 with `msg`. */
+static int string_ok(const struct query_arg_info *a, const char *v, struct pith_buf *msg)
+{
+    if (a->flag && v[0] == '-') {
+        pith_buf_printf(msg, "argument '%s' must not start with '-'", a->name);
+        return -1;
+    }
+    if ((strcmp(a->name, "path") == 0 || strcmp(a->name, "file") == 0 ||
+         strcmp(a->name, "files") == 0) &&
+        !path_is_safe(v)) {
+        pith_buf_printf(msg, "argument '%s' must be relative to the repository root, without '..'",
+                        a->name);
+        return -1;
+    }
+    return 0;
+}
+
 /* Appends the JSON value `v` of argument `a` as words: to `flags` (after a->flag) for an option,
  * to `pos` for a positional argument. Returns 0, or -1 with the reason in `msg`. */
 static int arg_words(wordvec *flags,
@@ -216,6 +251,8 @@ static int arg_words(wordvec *flags,
             pith_buf_printf(msg, "argument '%s' must not be empty", a->name);
             return -1;
         }
+        if (string_ok(a, v->valuestring, msg) < 0)
+            return -1;
         if (a->flag)
             pith_vec_push(flags, pith_xstrdup(a->flag));
         pith_vec_push(dst, pith_xstrdup(v->valuestring));
@@ -258,6 +295,8 @@ static int arg_words(wordvec *flags,
                 pith_buf_printf(msg, "argument '%s' must be an array of strings", a->name);
                 return -1;
             }
+            if (string_ok(a, item->valuestring, msg) < 0)
+                return -1;
             if (flags->count + pos->count + 2 > MCP_WORDS_MAX) {
                 pith_buf_printf(msg, "argument '%s' has too many items", a->name);
                 return -1;
@@ -387,24 +426,32 @@ static cJSON *do_tools_call(struct mcp_session *s, const cJSON *id, const cJSON 
     }
     req = pith_xmalloc(sizeof *req);
     int err = query_parse(req, (int)words.count, words.items);
-    if (err == 0 && req->index)
-        err = pith_error_set(PITH_EUSAGE, "-i is not allowed in a served query");
+    int usage = err < 0;
     if (err == 0) {
         req->json = 1;
         err = query_run(&answer, s->ix, req);
     }
     /* the message now, before anything else can set another */
     pith_buf_puts(&msg, err < 0 ? pith_error_last() : "");
-    while (answer.len && (answer.ptr[answer.len - 1] == '\n'))
+    if (err < 0 && answer.len == 0) {
+        /* the error objects of pith-serve --stdio (docs/QUERIES.md) */
+        pith_buf_puts(&answer, "{\"error\":");
+        pith_buf_put_json_str(&answer, usage                  ? "usage"
+                                       : err == PITH_ECORRUPT ? "corrupt"
+                                                              : "failed");
+        pith_buf_puts(&answer, ",\"message\":");
+        pith_buf_put_json_str(&answer, msg.ptr ? msg.ptr : "");
+        pith_buf_putc(&answer, '}');
+    }
+    while (answer.len && answer.ptr[answer.len - 1] == '\n')
         answer.ptr[--answer.len] = '\0';
-    int is_error = err < 0 && (answer.len == 0 || is_error_answer(answer.ptr, answer.len));
+    int is_error = err < 0 && is_error_answer(answer.ptr, answer.len);
 
     cJSON *res = cJSON_CreateObject();
     cJSON *content = cJSON_AddArrayToObject(res, "content");
     if (is_error)
         add_text(content, msg.ptr ? msg.ptr : "failed", msg.len);
-    if (answer.len)
-        add_text(content, answer.ptr, answer.len);
+    add_text(content, answer.ptr ? answer.ptr : "", answer.len);
     cJSON_AddBoolToObject(res, "isError", is_error);
     r = reply_result(id, res);
 out:
