@@ -170,6 +170,10 @@ int q_diff_impact(struct pith_buf *out, const struct pith_index *ix, const struc
     size_t nh = 0, files = 0, nun = 0;
     qmap_init(&at);
     if (req->rev[0]) {
+        if (!*root) {
+            err = pith_error_set(PITH_ENOTFOUND, "the index records no repository root");
+            goto out;
+        }
         err = git_diff(&diff, root, req->rev);
         if (err < 0)
             goto out;
