@@ -175,6 +175,38 @@ static int push(struct http_args *a, const char *word, int rank)
     return 0;
 }
 
+/* 1 when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
+ * answers echo parameters inside JSON strings. */
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n, min;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0) {
+            n = 1, min = 0x80, c &= 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2, min = 0x800, c &= 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return 0;
+        }
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            c = c << 6 | (p[i] & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 int http_args_add(struct http_args *a, const char *key, const char *value)
 {
     const struct query_arg_info *arg = NULL;
@@ -188,6 +220,8 @@ int http_args_add(struct http_args *a, const char *key, const char *value)
     if (!arg)
         return pith_error_set(PITH_EUSAGE, "unknown parameter '%.64s' for %s (see /v1/ops)", key,
                               a->op->name);
+    if (value && !utf8_valid(value))
+        return pith_error_set(PITH_EUSAGE, "parameter '%s' is not valid UTF-8", key);
     if (value && strlen(value) >= QUERY_ARG_MAX)
         return pith_error_set(PITH_EUSAGE, "parameter '%s' longer than %d bytes", key,
                               QUERY_ARG_MAX - 1);
@@ -495,6 +529,10 @@ static enum MHD_Result handle_post(struct MHD_Connection *c,
     if (!op && cJSON_IsString(line)) {
         if (cJSON_GetArraySize(root) != 1) {
             ret = send_error(c, 400, "usage", "\"line\" comes alone", NULL);
+            goto out;
+        }
+        if (!utf8_valid(line->valuestring)) {
+            ret = send_error(c, 400, "usage", "\"line\" is not valid UTF-8", NULL);
             goto out;
         }
         char *copy = pith_xstrdup(line->valuestring);

@@ -86,7 +86,8 @@ void http_args_release(struct http_args *a);
  * option "FLAG VALUE", a boolean "FLAG" when the value is NULL, "", "true" or "1" and nothing
  * when it is "false" or "0". Arguments named path, file or files must be relative without "..";
  * a string option's value must not start with '-' (it may reach a subprocess's argv).
- * Returns 0 or PITH_EUSAGE (unknown key, repeated single value, bad boolean, too many words). */
+ * Returns 0 or PITH_EUSAGE (unknown key, repeated single value, bad boolean, value not UTF-8,
+ * too many words). */
 int http_args_add(struct http_args *a, const char *key, const char *value);
 
 /* Checks that every required argument was given, then fills `argv` (pointers into `a`, valid

@@ -123,6 +123,12 @@ get "/v1/callers?name=fetch&index=/etc"
 [ "$code" = 400 ] || fail "index param: $code"
 get "/v1/callers"
 [ "$code" = 400 ] || fail "missing name: $code"
+get "/v1/callers?name=%ff"
+[ "$code" = 400 ] || fail "name not UTF-8: $code"
+get /v1/query -X POST --data-binary '{"op":"callers","name":"pkg/../../etc"}'
+[ "$code" = 404 ] || fail "odd name: $code" # a symbol name, not a path: simply not found
+get "/v1/overview?path=../.."
+[ "$code" = 400 ] || [ "$code" = 404 ] || fail "path with ..: $code"
 get /v1/query -X POST --data-binary 'not json'
 [ "$code" = 400 ] || fail "bad json: $code"
 get /v1/health -X DELETE

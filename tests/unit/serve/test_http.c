@@ -170,13 +170,18 @@ PITH_TEST(http_args_from_the_op_table)
     CHECK_EQ_INT(http_args_add(&a, "to", "T"), 0);
     CHECK_EQ_INT(http_args_add(&a, "dot", NULL), 0);
     CHECK_EQ_INT(http_args_add(&a, "files", "a/c.py"), 0);
+    CHECK_EQ_INT(http_args_add(&a, "files", "caf\xc3\xa9/\xf0\x9f\x98\x80.py"), 0);
     CHECK_EQ_INT(http_args_add(&a, "from", "F"), 0);
     CHECK_EQ_INT(http_args_add(&a, "files", "../x.py"), PITH_EUSAGE);
     CHECK_EQ_INT(http_args_add(&a, "path", "/etc"), PITH_EUSAGE);
     CHECK_EQ_INT(http_args_add(&a, "path", "--output=x"), PITH_EUSAGE);
+    CHECK_EQ_INT(http_args_add(&a, "path", "\xff"), PITH_EUSAGE);             /* not UTF-8 */
+    CHECK_EQ_INT(http_args_add(&a, "path", "\xc0\xaf"), PITH_EUSAGE);         /* overlong */
+    CHECK_EQ_INT(http_args_add(&a, "path", "\xed\xa0\x80"), PITH_EUSAGE);     /* surrogate */
+    CHECK_EQ_INT(http_args_add(&a, "path", "\xf4\x90\x80\x80"), PITH_EUSAGE); /* > U+10FFFF */
     CHECK_EQ_INT(http_args_add(&a, "path", "pkg"), 0);
     joined(&s, &a, &n);
-    CHECK_EQ_STR(s.ptr, "fake --dot --path pkg F T b.py a/c.py");
+    CHECK_EQ_STR(s.ptr, "fake --dot --path pkg F T b.py a/c.py caf\xc3\xa9/\xf0\x9f\x98\x80.py");
     http_args_release(&a);
     http_args_init(&a, &fake);
     CHECK_EQ_INT(http_args_add(&a, "dot", "false"), 0);
