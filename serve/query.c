@@ -7,6 +7,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "schemas/record.pb-c.h"
+#include "serve/flow_query.h"
 #include "serve/query_ext.h"
 #include "serve/serve_int.h"
 
@@ -85,7 +86,7 @@ void qmap_put(struct qmap *m, uint32_t key, uint32_t val)
 
 static const char *const op_names[] = { "",       "symbol",  "callers",  "callees",     "impact",
                                         "search", "context", "overview", "diff-impact", "dead",
-                                        "path",   "cycles" };
+                                        "path",   "cycles",  "cfg",      "dfg",         "slice" };
 
 const char *query_op_name(enum query_op op)
 {
@@ -235,8 +236,10 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
         return pith_error_set(PITH_EUSAGE,
                               "unknown query operation '%s' (symbol, callers, callees, "
                               "impact, search, context, overview, diff-impact, dead, path, "
-                              "cycles)",
+                              "cycles, cfg, dfg, slice)",
                               argv[0]);
+    if (out->op >= QUERY_CFG)
+        return q_flow_parse(out, argc, argv);
     if (out->op >= QUERY_CONTEXT)
         return q_parse_ext(out, argc, argv);
     int depth_ok = out->op == QUERY_CALLERS || out->op == QUERY_CALLEES || out->op == QUERY_IMPACT;
@@ -1080,6 +1083,8 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
         return q_search(out, ix, req->arg, req->k, req->json);
     if (req->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE, "missing query operation");
+    if (req->op >= QUERY_CFG)
+        return q_flow_run(out, ix, req);
     if (req->op >= QUERY_CONTEXT)
         return q_run_ext(out, ix, req);
 

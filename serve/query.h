@@ -23,7 +23,10 @@ enum query_op {
     QUERY_DIFF_IMPACT, /* diff-impact --git REV | diff-impact FILE... */
     QUERY_DEAD,        /* dead */
     QUERY_PATH,        /* path FROM TO */
-    QUERY_CYCLES       /* cycles */
+    QUERY_CYCLES,      /* cycles */
+    QUERY_CFG,         /* cfg NAME (flow_query.c) */
+    QUERY_DFG,         /* dfg NAME */
+    QUERY_SLICE        /* slice FILE:LINE [--var V] [--forward] [--interprocedural] */
 };
 
 #define QUERY_ARG_MAX        1024 /* bytes of NAME or search TEXT, NUL included */
@@ -52,6 +55,8 @@ struct query_req {
     char arg2[QUERY_ARG_MAX]; /* path: TO (arg is FROM) */
     char rev[QUERY_REV_MAX];  /* diff-impact --git REV; "" when FILE... are given in arg,
                                  separated by '\n' */
+    unsigned slice;           /* slice: FLOW_SLICE_FORWARD | FLOW_SLICE_INTER (--forward,
+                                 --interprocedural); its --var V is in arg2 */
 };
 
 /* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search), the rest its

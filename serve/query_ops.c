@@ -286,6 +286,88 @@ static const struct query_op_info ops[] = {
                            "JSON.",
         } },
     },
+    {
+        .name = "cfg",
+        .description =
+            "Control-flow graph of one function: basic blocks of statement and condition nodes "
+            "(each and/or operand its own condition) with line numbers, the variables each "
+            "defines and uses, typed edges (fall, true, false, back, except, finally, case) and "
+            "the complexity (python3-mccabe's count, and E-N+2 of this graph). Use it to see "
+            "the paths through a function before changing its branches. Returns JSON {op, "
+            "symbol, complexity, cyclomatic, nodes: [{id, kind, text, line, end_line, block, "
+            "ipdom, defs, uses}], edges: [{src, dst, kind}], blocks: [[node ids]]}.",
+        .args = { {
+                      .name = "name",
+                      .type = QUERY_ARG_STRING,
+                      .required = 1,
+                      .description = "The function or method. " NAME_FORMS,
+                  },
+                  {
+                      .name = "dot",
+                      .flag = "--dot",
+                      .type = QUERY_ARG_BOOL,
+                      .description = "Answer with a Graphviz digraph instead of JSON.",
+                  } },
+    },
+    {
+        .name = "dfg",
+        .description =
+            "Data flow of one function: def-use chains (each use of a variable or access path "
+            "such as self.x, with the definitions that reach it, parameters included) and the "
+            "control dependences (which branch decides whether each statement runs, from "
+            "post-dominators). Use it to see where a value comes from inside a function. "
+            "Returns JSON {op, symbol, def_use: [{var, def, def_line, use, use_line}], control: "
+            "[{branch, branch_line, kind, node, line}]}.",
+        .args = { {
+            .name = "name",
+            .type = QUERY_ARG_STRING,
+            .required = 1,
+            .description = "The function or method. " NAME_FORMS,
+        } },
+    },
+    {
+        .name = "slice",
+        .description =
+            "Program slice from a line: the lines of the function that can affect it (backward, "
+            "the default) or that it can affect (forward), through data and control "
+            "dependence; optionally through calls into callees and back to callers with "
+            "parameter and return summaries (Horwitz-Reps-Binkley). Use it to find what to read "
+            "before changing a statement, or what a change reaches. Returns JSON {op, query, "
+            "direction, interprocedural, var, truncated, functions: [{symbol, lines}], "
+            "line_count}.",
+        .args = { {
+                      .name = "location",
+                      .type = QUERY_ARG_STRING,
+                      .description = "Needed: FILE:LINE, the file as indexed (relative to the "
+                                     "repository root), e.g. 'pkg/core.py:42'.",
+                  },
+                  {
+                      .name = "var",
+                      .flag = "--var",
+                      .type = QUERY_ARG_STRING,
+                      .description = "Only through this variable or access path at the line "
+                                     "(default: every variable).",
+                  },
+                  {
+                      .name = "forward",
+                      .flag = "--forward",
+                      .type = QUERY_ARG_BOOL,
+                      .description = "Forward slice (default backward).",
+                  },
+                  {
+                      .name = "interprocedural",
+                      .flag = "--interprocedural",
+                      .type = QUERY_ARG_BOOL,
+                      .description = "Follow calls and returns across functions (default: "
+                                     "this function only).",
+                  },
+                  {
+                      .name = "dot",
+                      .flag = "--dot",
+                      .type = QUERY_ARG_BOOL,
+                      .description = "Answer with a Graphviz digraph instead of JSON.",
+                  } },
+    },
 };
 
 const struct query_op_info *query_ops(size_t *count)
