@@ -535,6 +535,7 @@ static void target(struct lower *w, uint32_t id, TSNode t, int depth)
     case K_SEQ:
     case K_PAREN:
     case K_SPLAT_PAT:
+    case K_AS_TARGET:
     case K_LIST_SPLAT: {
         uint32_t count = ts_node_named_child_count(t);
         for (uint32_t i = 0; i < count; i++)
@@ -718,6 +719,9 @@ static void pattern(struct lower *w, uint32_t id, TSNode n, int depth)
 static int is_wildcard(struct lower *w, TSNode pat)
 {
     /* case _: / case name: (a bare capture) match anything */
+    if (ts_node_end_byte(pat) - ts_node_start_byte(pat) == 1 &&
+        w->src[ts_node_start_byte(pat)] == '_')
+        return 1;
     TSNode c = pat;
     for (int i = 0; i < 4 && !ts_node_is_null(c); i++) {
         enum k k = kind(w, c);

@@ -53,8 +53,7 @@ static void flows_close(struct flows *fs)
     free(fs->name);
 }
 
-__attribute__((unused)) static const Pith__FunctionFlow *flow_named(const struct flows *fs,
-                                                                    const char *name)
+static const Pith__FunctionFlow *flow_named(const struct flows *fs, const char *name)
 {
     for (size_t i = 0; i < fs->count; i++) {
         if (strcmp(fs->name[i], name) == 0)
@@ -123,11 +122,11 @@ static char *slice_text(
     return s;
 }
 
-__attribute__((unused)) static int has_edge(const Pith__FunctionFlow *f,
-                                            uint32_t src_line,
-                                            const char *src_text,
-                                            uint32_t dst_line,
-                                            int kind)
+static int has_edge(const Pith__FunctionFlow *f,
+                    uint32_t src_line,
+                    const char *src_text,
+                    uint32_t dst_line,
+                    int kind)
 {
     for (size_t i = 0; i < f->n_edges; i++) {
         const Pith__FlowNode *a = f->nodes[f->edges[i]->src - 1],
@@ -222,5 +221,67 @@ PITH_TEST(flow_hrb_interprocedural)
     s = slice_text(&fs, "add", 12, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:1,2,3,4,5,6;add:11,12;inc:15,16");
     free(s);
+    flows_close(&fs);
+}
+
+/* python3-mccabe 0.7 gives these counts for the same functions (checked with
+ * `python3 -m mccabe --min 1`): loops 6, try 4, match inside with 1, and/or 3 (boolean operators
+ * and the conditional expression do not count); E-N+2 counts each operand. */
+PITH_TEST(flow_complexity_and_edges)
+{
+    struct flows fs;
+    flows_open(&fs, "def loops(rows):\n"        /* 1 */
+                    "    for row in rows:\n"    /* 2 */
+                    "        if not row:\n"     /* 3 */
+                    "            continue\n"    /* 4 */
+                    "        for x in row:\n"   /* 5 */
+                    "            if x < 0:\n"   /* 6 */
+                    "                break\n"   /* 7 */
+                    "        else:\n"           /* 8 */
+                    "            row = 1\n"     /* 9 */
+                    "    while rows:\n"         /* 10 */
+                    "        rows = 0\n"        /* 11 */
+                    "    return rows\n"         /* 12 */
+                    "def tf(p):\n"              /* 13 */
+                    "    try:\n"                /* 14 */
+                    "        if p:\n"           /* 15 */
+                    "            return g(p)\n" /* 16 */
+                    "    except E:\n"           /* 17 */
+                    "        raise\n"           /* 18 */
+                    "    finally:\n"            /* 19 */
+                    "        done()\n"          /* 20 */
+                    "    return 0\n"            /* 21 */
+                    "def sc(a, b, c):\n"        /* 22 */
+                    "    if a and (b or not c):\n"
+                    "        return 1 if b else 2\n"
+                    "    return 3\n");
+    const Pith__FunctionFlow *f = flow_named(&fs, "loops");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(f->complexity, 6);
+        CHECK_EQ_INT(f->cyclomatic, 6);
+        CHECK(has_edge(f, 4, "continue", 2, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
+        CHECK(has_edge(f, 7, "break", 2, PITH__FLOW_EDGE_KIND__FEDGE_BACK)); /* skips the else */
+        CHECK(has_edge(f, 5, "for", 9, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));  /* loop else */
+        CHECK(has_edge(f, 3, NULL, 4, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));   /* not row */
+        CHECK(has_edge(f, 11, NULL, 10, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
+    }
+    f = flow_named(&fs, "tf");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(f->complexity, 4);
+        /* return inside try goes through finally, which leaves for EXIT by a FINALLY edge */
+        CHECK(has_edge(f, 16, "return", 20, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+        CHECK(has_edge(f, 16, "return", 17, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
+        CHECK(has_edge(f, 18, "raise", 20, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
+        CHECK(has_edge(f, 20, "stmt", 13, PITH__FLOW_EDGE_KIND__FEDGE_FINALLY)); /* to EXIT */
+        CHECK(has_edge(f, 20, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    }
+    f = flow_named(&fs, "sc");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ_INT(f->complexity, 2);
+        CHECK_EQ_INT(f->cyclomatic, 5); /* a, b, c and the conditional expression's b */
+    }
     flows_close(&fs);
 }
