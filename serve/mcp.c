@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/utf8.h"
 #include "common/version.h"
 #include "serve/query.h"
 
@@ -122,6 +123,7 @@ static cJSON *arg_schema(const struct query_arg_info *a)
         cJSON_AddStringToObject(p, "type", "string");
         if (a->required)
             cJSON_AddNumberToObject(p, "minLength", 1);
+        cJSON_AddNumberToObject(p, "maxLength", QUERY_ARG_MAX - 1);
         break;
     case QUERY_ARG_INT:
         cJSON_AddStringToObject(p, "type", "integer");
@@ -137,6 +139,7 @@ static cJSON *arg_schema(const struct query_arg_info *a)
         cJSON_AddStringToObject(p, "type", "array");
         cJSON *items = cJSON_AddObjectToObject(p, "items");
         cJSON_AddStringToObject(items, "type", "string");
+        cJSON_AddNumberToObject(items, "maxLength", QUERY_ARG_MAX - 1);
         if (a->required)
             cJSON_AddNumberToObject(p, "minItems", 1);
         break;
@@ -197,39 +200,13 @@ static void words_release(wordvec *w)
     pith_vec_release(w);
 }
 
-/* 1 when `p` is relative and has no ".." component. */
-static int path_is_safe(const char *p)
-{
-    if (p[0] == '/')
-        return 0;
-    for (const char *c = p; *c;) {
-        size_t n = strcspn(c, "/");
-        if (n == 2 && c[0] == '.' && c[1] == '.')
-            return 0;
-        c += n;
-        if (*c == '/')
-            c++;
-    }
-    return 1;
-}
-
-/* The rules of every string value (as for HTTP, docs/HTTP.md): an option's value never starts
- * with '-' (it may reach a program's argv, e.g. git diff's), and arguments that name repository
- * files (path, file, files) stay inside the repository root. Returns 0, or -1 with `msg`. */
+/* query_arg_check with the message in `msg`. Returns 0 or -1. */
 static int string_ok(const struct query_arg_info *a, const char *v, struct pith_buf *msg)
 {
-    if (a->flag && v[0] == '-') {
-        pith_buf_printf(msg, "argument '%s' must not start with '-'", a->name);
-        return -1;
-    }
-    if ((strcmp(a->name, "path") == 0 || strcmp(a->name, "file") == 0 ||
-         strcmp(a->name, "files") == 0) &&
-        !path_is_safe(v)) {
-        pith_buf_printf(msg, "argument '%s' must be relative to the repository root, without '..'",
-                        a->name);
-        return -1;
-    }
-    return 0;
+    if (query_arg_check(a, v) == 0)
+        return 0;
+    pith_buf_printf(msg, "argument %s", pith_error_last());
+    return -1;
 }
 
 /* Appends the JSON value `v` of argument `a` as words: to `flags` (after a->flag) for an option,
@@ -531,6 +508,8 @@ int mcp_handle_line(struct pith_buf *out, struct mcp_session *s, const char *lin
         return 0;
     if (memchr(line + start, '\0', len - start))
         return put_reply(out, reply_error(NULL, MCP_PARSE_ERROR, "parse error: a NUL byte"));
+    if (!pith_utf8_valid(line + start, len - start))
+        return put_reply(out, reply_error(NULL, MCP_PARSE_ERROR, "parse error: invalid UTF-8"));
     char *text = pith_xstrndup(line + start, len - start);
     const char *end = NULL;
     /* the length counts the NUL so that trailing bytes after the value are refused */

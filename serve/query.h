@@ -115,6 +115,13 @@ const struct query_op_info *query_ops(size_t *count);
 /* The entry named `name`, or NULL. */
 const struct query_op_info *query_op_find(const char *name);
 
+/* Checks a string `value` given for argument `a` by a front end (MCP, HTTP): well-formed UTF-8
+ * (answers echo it in JSON), shorter than QUERY_ARG_MAX, an option's value not starting with
+ * '-' (it may reach a program's argv: git diff REV), and the arguments that name repository
+ * files (path, file, files) relative without a ".." component. Returns 0 or PITH_EUSAGE with
+ * pith_error_last() naming the argument ("'git' must not start with '-'"). */
+int query_arg_check(const struct query_arg_info *a, const char *value);
+
 /* ---- pure helpers, exposed for tests and the other front ends ------------------------------ */
 
 /* Lower-case names of pith.SymbolKind and pith.EdgeKind values ("method", "import"); "?" when

@@ -3,6 +3,9 @@
  * here with each new operation; answer shapes are specified in docs/QUERIES.md. */
 #include "serve/query.h"
 
+#include "common/err.h"
+#include "common/utf8.h"
+
 #include <string.h>
 
 /* How every NAME argument is matched (docs/QUERIES.md, Names). */
@@ -383,4 +386,38 @@ const struct query_op_info *query_op_find(const char *name)
             return &ops[i];
     }
     return NULL;
+}
+
+/* 1 when `p` is relative and has no ".." component. */
+static int path_is_safe(const char *p)
+{
+    if (p[0] == '/')
+        return 0;
+    for (const char *c = p; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.')
+            return 0;
+        c += n;
+        if (*c == '/')
+            c++;
+    }
+    return 1;
+}
+
+int query_arg_check(const struct query_arg_info *a, const char *value)
+{
+    size_t len = strlen(value);
+    if (!pith_utf8_valid(value, len))
+        return pith_error_set(PITH_EUSAGE, "'%s' is not valid UTF-8", a->name);
+    if (len >= QUERY_ARG_MAX)
+        return pith_error_set(PITH_EUSAGE, "'%s' is longer than %d bytes", a->name,
+                              QUERY_ARG_MAX - 1);
+    if (a->flag && a->type != QUERY_ARG_INT && value[0] == '-')
+        return pith_error_set(PITH_EUSAGE, "'%s' must not start with '-'", a->name);
+    if ((strcmp(a->name, "path") == 0 || strcmp(a->name, "file") == 0 ||
+         strcmp(a->name, "files") == 0) &&
+        !path_is_safe(value))
+        return pith_error_set(
+            PITH_EUSAGE, "'%s' must be relative to the repository root, without '..'", a->name);
+    return 0;
 }
