@@ -200,6 +200,37 @@ await checkAsync("ambiguous name: isError with candidates", async () => {
   ]);
 });
 
+// Every listed tool answers through the SDK with its required arguments (sample values from the
+// fixture): a result, never a protocol error.
+const samples = {
+  name: "pkg/core.py:Registry.fetch",
+  from: "app.py:main",
+  to: "pkg/core.py:Registry.fetch",
+  query: "fetch",
+  location: "pkg/core.py:31",
+  files: ["pkg/core.py"],
+};
+for (const t of tools) {
+  await checkAsync(`tool ${t.name} answers`, async () => {
+    const args = {};
+    for (const r of t.inputSchema.required ?? []) {
+      assert.ok(r in samples, `no sample value for required argument ${r}`);
+      args[r] = samples[r];
+    }
+    if (t.name === "diff-impact") args.files = samples.files;
+    const res = await client.callTool({ name: t.name, arguments: args });
+    assert.ok(res.content.length > 0 && res.content.every((c) => c.type === "text" && c.text.length > 0));
+    if (!res.isError) JSON.parse(res.content[0].text);
+  });
+}
+if (byName.context) {
+  await checkAsync("context fits its budget", async () => {
+    const [res, a] = await call("context", { name: "pkg/core.py:Registry.fetch", budget: 200 });
+    assert.equal(res.isError, false);
+    assert.ok(a.tokens <= 200, `tokens ${a.tokens} > 200`);
+  });
+}
+
 // Protocol errors reject the SDK's promise with McpError and the JSON-RPC code.
 async function expectRpcError(name, params, code, pattern) {
   await checkAsync(name, async () => {
