@@ -5,6 +5,7 @@
 
 #include "common/buf.h"
 #include "schemas/facts.pb-c.h"
+#include "schemas/flow.pb-c.h"
 #include "schemas/graph.pb-c.h"
 
 #include <stddef.h>

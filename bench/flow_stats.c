@@ -3,6 +3,7 @@
  * chains, control dependences. Used by bench/bench_complexity.sh and bench/bench_flow.sh. */
 #include "common/err.h"
 #include "common/stagefile.h"
+#include "schemas/flow.pb-c.h"
 #include "schemas/graph.pb-c.h"
 
 #include <stdio.h>
@@ -28,12 +29,15 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < g->n_symbols; i++) {
         const Pith__GSymbol *s = g->symbols[i];
-        const Pith__FunctionFlow *f = s->flow;
-        if (!f || !s->file || s->file > g->n_files)
+        if (!s->flow.len || !s->file || s->file > g->n_files)
+            continue;
+        Pith__FunctionFlow *f = pith__function_flow__unpack(NULL, s->flow.len, s->flow.data);
+        if (!f)
             continue;
         printf("%s\t%u\t%s\t%u\t%u\t%zu\t%zu\t%zu\t%zu\n", g->files[s->file - 1]->path,
                s->start_line, s->qualname, f->complexity, f->cyclomatic, f->n_nodes, f->n_edges,
                f->n_du, f->n_cd);
+        pith__function_flow__free_unpacked(f, NULL);
     }
     pith__graph__free_unpacked(g, NULL);
     pith_stage_reader_release(&r);

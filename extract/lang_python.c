@@ -211,7 +211,8 @@ struct lang_python *lang_python_new(void)
     p->on[p->s.named_expression] = ON_WALRUS;
     p->on[p->s.type_alias_statement] = ON_TYPE_ALIAS;
     p->on[p->s.string] = ON_STRING;
-    p->ir = ir_python_new(l);
+    if (!getenv("PITH_NO_FLOW")) /* benchmarks: index without the flow layers */
+        p->ir = ir_python_new(l);
     return p;
 }
 
@@ -1499,7 +1500,7 @@ int lang_python_extract(struct lang_python *p,
     p->cur = ts_tree_cursor_new(root);
     p->aux = ts_tree_cursor_new(root);
     int deep = walk(p);
-    if (deep >= 0)
+    if (deep >= 0 && p->ir)
         ir_python_lower(p->ir, arena, out, root, src, p->len, p->syms.items, p->syms.count);
     ts_tree_cursor_delete(&p->cur);
     ts_tree_cursor_delete(&p->aux);

@@ -445,11 +445,24 @@ static void pack_record(const struct pack_ctx *c, uint32_t id, struct pith_buf *
     r.comments = (char *)nz(s->comments);
     r.summary = (char *)nz(c->summary[c->order[id - 1] + 1]);
     r.is_async = s->is_async;
-    r.flow = s->flow; /* CFG/DFG/PDG layers (flow.proto), cold like the rest */
     size_t n = pith__symbol_record__get_packed_size(&r);
     pith_buf_grow(out, n);
     pith__symbol_record__pack(&r, (uint8_t *)out->ptr + out->len);
     out->len += n;
+    if (s->flow.len) {
+        /* SymbolRecord.flow (field 30): GSymbol.flow's packed FunctionFlow, copied as is */
+        uint8_t hdr[12];
+        size_t h = 0;
+        hdr[h++] = (uint8_t)((30 << 3 | 2) | 0x80);
+        hdr[h++] = (uint8_t)((30 << 3 | 2) >> 7);
+        for (size_t v = s->flow.len; ; v >>= 7) {
+            hdr[h++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
+            if (v < 0x80)
+                break;
+        }
+        pith_buf_put(out, hdr, h);
+        pith_buf_put(out, s->flow.data, s->flow.len);
+    }
     out->ptr[out->len] = '\0';
 }
 
