@@ -668,7 +668,7 @@ static enum CXChildVisitResult visit(CXCursor c, CXCursor parent, CXClientData d
     enum CXCursorKind k = clang_getCursorKind(c);
     if (k == CXCursor_CallExpr && w->fn_usr) {
         call_site(w, c);
-    } else if (k == CXCursor_DeclRefExpr || k == CXCursor_MemberRefExpr) {
+    } else if (k == CXCursor_DeclRefExpr) { /* &A::f and f are DeclRefExprs; methods are skipped */
         CXCursor ref = clang_getCursorReferenced(c);
         if (is_function_kind(clang_getCursorKind(ref)) &&
             clang_getCursorKind(ref) != CXCursor_CXXMethod)
