@@ -6,6 +6,7 @@
 #include "common/file.h"
 #include "common/mem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -634,4 +635,31 @@ int embed_cache_embedder_finish(struct pith_embedder *e, struct embed_cache_stat
     c->stats.collected = n;
     *out = c->stats;
     return 0;
+}
+
+int embed_cache_verify_dir(struct pith_buf *out, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return pith_error_set(PITH_EIO, "cannot open cache folder %s: %s", dir, strerror(errno));
+    int bad = 0;
+    struct dirent *e;
+    struct pith_buf path = PITH_BUF_INIT;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".vec") != 0)
+            continue;
+        pith_buf_clear(&path);
+        pith_buf_printf(&path, "%s/%s", dir, e->d_name);
+        long rows = embed_cache_verify(path.ptr);
+        if (rows < 0) {
+            pith_buf_printf(out, "%s: %s\n", path.ptr, pith_error_last());
+            bad++;
+        } else {
+            pith_buf_printf(out, "%s: %ld rows\n", path.ptr, rows);
+        }
+    }
+    closedir(d);
+    pith_buf_release(&path);
+    return bad;
 }

@@ -16,6 +16,7 @@
 #ifndef PITH_EMBED_CACHE_H
 #define PITH_EMBED_CACHE_H
 
+#include "common/buf.h"
 #include "embed/embedder.h"
 
 #include <stddef.h>
@@ -65,6 +66,11 @@ void embed_cache_close(struct embed_cache *c);
  * trailing partial row, no duplicate key. Returns the row count, or PITH_ECORRUPT /
  * PITH_ENOTFOUND / PITH_EIO with the message set. */
 long embed_cache_verify(const char *path);
+
+/* embed_cache_verify on every *.vec file of `dir`, a line "PATH: N rows" each (or the error)
+ * appended to `out`. Returns the number of bad files (0: all good), or PITH_EIO when `dir`
+ * does not open. */
+int embed_cache_verify_dir(struct pith_buf *out, const char *dir);
 
 /* ---- the caching embedder ---- */
 

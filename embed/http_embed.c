@@ -457,8 +457,9 @@ static int run_batches(struct http_embed *h,
         int running = 0;
         curl_multi_perform(multi, &running);
         CURLMsg *m;
-        int left;
+        int left, finished = 0;
         while ((m = curl_multi_info_read(multi, &left))) {
+            finished++;
             if (m->msg != CURLMSG_DONE)
                 continue;
             struct slot *s = NULL;
@@ -502,6 +503,8 @@ static int run_batches(struct http_embed *h,
         }
         if (err || done == nb)
             break;
+        if (finished)
+            continue; /* a slot is free: start the next batch before waiting */
         int busy = 0;
         for (unsigned k = 0; k < par; k++)
             busy |= slots[k].b != NULL;
