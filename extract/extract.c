@@ -2,6 +2,7 @@
  * and compresses each file into its own slot, then one in-order write of the stage file.
  *
  *   walk_repo -> paths[0..n) sorted --(atomic next index)--> workers: slot[i] = record bytes
+ *   (C/C++ files go to lang_c_clang.c / lang_c_ts.c, merged in path order when writing)
  *             -> writer appends slot[0], slot[1], ... -> rename into place
  *
  * A slot depends only on its file, so the output is the same for any --jobs. */
@@ -296,16 +297,11 @@ static const char *status_name(int st)
 
 /* C and C++: libclang over the compilation database, tree-sitter for the files it does not
  * reach (all of them when there is no database). */
-static void extract_c_files(struct c_records *out, const struct extract_options *opt, int jobs)
+static void extract_c_files(struct c_records *out,
+                            const struct extract_options *opt,
+                            int jobs,
+                            const struct walk_list *cfiles)
 {
-    struct walk_list all = { 0 };
-    if (walk_repo(&all, opt->repo, "") < 0 && !all.count)
-        return;
-    PITH_VEC(char *) cfiles = { 0 };
-    for (size_t i = 0; i < all.count; i++) {
-        if (lang_c_is_source(all.items[i]))
-            pith_vec_push(&cfiles, all.items[i]);
-    }
     char *path = compdb_find(opt->repo, opt->compdb);
     struct compdb db = { 0 };
     if (path && compdb_load(&db, path) < 0 && opt->progress)
@@ -316,12 +312,12 @@ static void extract_c_files(struct c_records *out, const struct extract_options 
     /* the files no unit reached */
     PITH_VEC(char *) rest = { 0 };
     size_t k = 0;
-    for (size_t i = 0; i < cfiles.count; i++) {
-        while (k < out->count && strcmp(out->items[k].path, cfiles.items[i]) < 0)
+    for (size_t i = 0; i < cfiles->count; i++) {
+        while (k < out->count && strcmp(out->items[k].path, cfiles->items[i]) < 0)
             k++;
-        if (k < out->count && !strcmp(out->items[k].path, cfiles.items[i]))
+        if (k < out->count && !strcmp(out->items[k].path, cfiles->items[i]))
             continue;
-        pith_vec_push(&rest, cfiles.items[i]);
+        pith_vec_push(&rest, cfiles->items[i]);
     }
     if (rest.count) {
         struct c_records ts = { 0 };
@@ -333,10 +329,8 @@ static void extract_c_files(struct c_records *out, const struct extract_options 
             qsort(out->items, out->count, sizeof *out->items, cmp_c_record);
     }
     pith_vec_release(&rest);
-    pith_vec_release(&cfiles);
     compdb_release(&db);
     free(path);
-    walk_list_release(&all);
 }
 
 int extract_run(struct extract_stats *stats, const struct extract_options *opt)
@@ -350,9 +344,25 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
     pthread_mutex_init(&pool.lock, NULL);
     pool.started = pool.shown = now_seconds();
 
-    int err = walk_repo(&pool.files, opt->repo, ".py");
+    /* one walk: Python files to the pool, C/C++ files to their front ends */
+    struct walk_list cfiles = { 0 };
+    int err = walk_repo(&pool.files, opt->repo, "");
     if (err < 0)
         goto out;
+    size_t kept = 0;
+    for (size_t i = 0; i < pool.files.count; i++) {
+        char *p = pool.files.items[i];
+        const char *base = strrchr(p, '/');
+        base = base ? base + 1 : p;
+        size_t len = strlen(base);
+        if (len > 3 && !strcmp(base + len - 3, ".py"))
+            pool.files.items[kept++] = p;
+        else if (lang_c_is_source(p))
+            pith_vec_push(&cfiles, p);
+        else
+            free(p);
+    }
+    pool.files.count = kept;
     size_t n = pool.files.count;
     pool.slots = pith_xcalloc(n ? n : 1, sizeof *pool.slots);
     order_by_size(&pool);
@@ -379,7 +389,8 @@ int extract_run(struct extract_stats *stats, const struct extract_options *opt)
     free(tids);
 
     struct c_records crecs = { 0 };
-    extract_c_files(&crecs, opt, opt->jobs > 0 ? opt->jobs : pith_cpu_count());
+    extract_c_files(&crecs, opt, opt->jobs > 0 ? opt->jobs : pith_cpu_count(), &cfiles);
+    walk_list_release(&cfiles);
 
     struct pith_stage_writer wr;
     pith_stage_writer_init(&wr, PITH_STAGE_FACTS);
