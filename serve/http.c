@@ -76,12 +76,15 @@ int http_parse_addr(struct sockaddr_storage *out, socklen_t *len_out, const char
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST; /* never a DNS lookup */
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
     char pbuf[8];
     snprintf(pbuf, sizeof pbuf, "%lu", p);
     int rc = getaddrinfo(host, pbuf, &hints, &res);
     if (rc != 0 || !res)
-        return pith_error_set(PITH_EUSAGE, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        return pith_error_set(PITH_EUSAGE, "bad address '%s' (a numeric IP or localhost): %s", host,
+                              gai_strerror(rc));
     memcpy(out, res->ai_addr, res->ai_addrlen);
     *len_out = res->ai_addrlen;
     freeaddrinfo(res);
@@ -512,65 +515,75 @@ static int args_from_json(struct http_args *a, const cJSON *root)
     return 0;
 }
 
+int http_body_words(struct http_args *a,
+                    char **line_out,
+                    char **argv,
+                    const struct query_op_info *op,
+                    const char *body,
+                    size_t len)
+{
+    memset(a, 0, sizeof *a);
+    *line_out = NULL;
+    cJSON *root = cJSON_ParseWithLength(body ? body : "", len);
+    int n;
+    if (!root || !cJSON_IsObject(root)) {
+        n = pith_error_set(PITH_EUSAGE, "the body must be a JSON object");
+        goto out;
+    }
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(root, "line");
+    const cJSON *jop = cJSON_GetObjectItemCaseSensitive(root, "op");
+    if (!op && cJSON_IsString(line)) {
+        if (cJSON_GetArraySize(root) != 1) {
+            n = pith_error_set(PITH_EUSAGE, "\"line\" comes alone");
+        } else if (!utf8_valid(line->valuestring)) {
+            n = pith_error_set(PITH_EUSAGE, "\"line\" is not valid UTF-8");
+        } else {
+            *line_out = pith_xstrdup(line->valuestring);
+            n = serve_split(argv, HTTP_ARGS_MAX_WORDS, *line_out);
+            if (n == 0)
+                n = pith_error_set(PITH_EUSAGE, "empty query line");
+            else if (n > 0 && !query_op_find(argv[0]))
+                n = pith_error_set(PITH_ENOTFOUND, "no such query operation (see /v1/ops)");
+        }
+        goto out;
+    }
+    if (!op) {
+        if (!cJSON_IsString(jop)) {
+            n = pith_error_set(PITH_EUSAGE, "the body needs \"op\" (or \"line\")");
+            goto out;
+        }
+        op = query_op_find(jop->valuestring);
+        if (!op) {
+            n = pith_error_set(PITH_ENOTFOUND, "no such query operation (see /v1/ops)");
+            goto out;
+        }
+    }
+    http_args_init(a, op);
+    n = args_from_json(a, root);
+    if (n == 0)
+        n = http_args_argv(a, argv, HTTP_ARGS_MAX_WORDS + 1);
+out:
+    cJSON_Delete(root);
+    return n;
+}
+
 static enum MHD_Result handle_post(struct MHD_Connection *c,
                                    struct http_server *s,
                                    const struct query_op_info *op,
                                    struct req_ctx *ctx)
 {
-    cJSON *root = cJSON_ParseWithLength(ctx->body.ptr ? ctx->body.ptr : "", ctx->body.len);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return send_error(c, 400, "usage", "the body must be a JSON object", NULL);
-    }
-    enum MHD_Result ret;
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(root, "line");
-    const cJSON *jop = cJSON_GetObjectItemCaseSensitive(root, "op");
-    char *argv[HTTP_ARGS_MAX_WORDS + 1];
-    if (!op && cJSON_IsString(line)) {
-        if (cJSON_GetArraySize(root) != 1) {
-            ret = send_error(c, 400, "usage", "\"line\" comes alone", NULL);
-            goto out;
-        }
-        if (!utf8_valid(line->valuestring)) {
-            ret = send_error(c, 400, "usage", "\"line\" is not valid UTF-8", NULL);
-            goto out;
-        }
-        char *copy = pith_xstrdup(line->valuestring);
-        int n = serve_split(argv, HTTP_ARGS_MAX_WORDS, copy);
-        if (n < 0)
-            ret = send_error(c, 400, "usage", pith_error_last(), NULL);
-        else if (n == 0)
-            ret = send_error(c, 400, "usage", "empty query line", NULL);
-        else if (!query_op_find(argv[0]))
-            ret = send_error(c, 404, "unknown_op", "no such query operation (see /v1/ops)", NULL);
-        else
-            ret = answer(c, s, n, argv);
-        free(copy);
-        goto out;
-    }
-    if (!op) {
-        if (!cJSON_IsString(jop)) {
-            ret = send_error(c, 400, "usage", "the body needs \"op\" (or \"line\")", NULL);
-            goto out;
-        }
-        op = query_op_find(jop->valuestring);
-        if (!op) {
-            ret = send_error(c, 404, "unknown_op", "no such query operation (see /v1/ops)", NULL);
-            goto out;
-        }
-    }
     struct http_args a;
-    http_args_init(&a, op);
-    int n = args_from_json(&a, root);
-    if (n == 0)
-        n = http_args_argv(&a, argv, HTTP_ARGS_MAX_WORDS + 1);
-    if (n < 0)
+    char *line, *argv[HTTP_ARGS_MAX_WORDS + 1];
+    enum MHD_Result ret;
+    int n = http_body_words(&a, &line, argv, op, ctx->body.ptr, ctx->body.len);
+    if (n == PITH_ENOTFOUND)
+        ret = send_error(c, 404, "unknown_op", pith_error_last(), NULL);
+    else if (n < 0)
         ret = send_error(c, 400, "usage", pith_error_last(), NULL);
     else
         ret = answer(c, s, n, argv);
     http_args_release(&a);
-out:
-    cJSON_Delete(root);
+    free(line);
     return ret;
 }
 

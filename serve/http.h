@@ -48,8 +48,8 @@ int http_run(struct index_handle *h, const struct http_options *opt);
 
 /* ---- pure helpers, exposed for tests -------------------------------------------------------- */
 
-/* Parses `addr` (see http_options) into `out`, resolving a host name through the resolver
- * (numeric or /etc/hosts; nothing else is tried). Returns 0 or PITH_EUSAGE. */
+/* Parses `addr` (see http_options) into `out`. The host is a numeric IPv4/IPv6 address or
+ * "localhost" (127.0.0.1); names are never looked up. Returns 0 or PITH_EUSAGE. */
 int http_parse_addr(struct sockaddr_storage *out, socklen_t *len_out, const char *addr);
 
 /* 1 for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
@@ -95,5 +95,18 @@ int http_args_add(struct http_args *a, const char *key, const char *value);
  * positional word starts with '-', and the positional words in table order. Returns the word
  * count or PITH_EUSAGE. */
 int http_args_argv(struct http_args *a, char **argv, int cap);
+
+/* The query words of a POST body (JSON). `op` is the operation the URL names (/v1/OP), or NULL
+ * (/v1/query: the body names it, {"op": OP, ...}, or gives the whole query, {"line": "..."}).
+ * Strings and integers are values, booleans flags, arrays of strings repeated arguments. Fills
+ * `argv` (cap HTTP_ARGS_MAX_WORDS + 1; pointers into `a` or into *line_out) and returns the word
+ * count, or PITH_EUSAGE (400) or PITH_ENOTFOUND (unknown operation, 404) with pith_error_last()
+ * set. Whatever it returns, release `a` with http_args_release and free(*line_out). */
+int http_body_words(struct http_args *a,
+                    char **line_out,
+                    char **argv,
+                    const struct query_op_info *op,
+                    const char *body,
+                    size_t len);
 
 #endif

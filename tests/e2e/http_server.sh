@@ -15,7 +15,8 @@ trap cleanup EXIT
 # start_server LOG ARGS...: starts pith-serve on an ephemeral loopback port; sets $SPID, $PORT
 start_server() {
     local log="$1"; shift
-    "$B/pith-serve" "$@" 2>"$log" &
+    : >"$log" # exists before the first poll (the child opens it asynchronously)
+    "$B/pith-serve" "$@" 2>>"$log" &
     SPID=$!
     PIDS="$PIDS $SPID"
     PORT=""
@@ -157,32 +158,36 @@ def extra():
     r = Registry()
     return r.fetch("extra")
 EOF
-(
+# two request loops; each runs until it has had 5 answers from the new generation (or 4000
+# requests, or 60 s), writing "STATUS GENERATION" per request
+loop() {
+    local new=0 deadline=$((SECONDS + 60)) line
     for i in $(seq 1 4000); do
-        [ -e "$T/stop" ] && break
-        curl -s -m 10 -o /dev/null -w '%{http_code}\n' \
-            "http://127.0.0.1:$PORT/v1/callers?name=pkg/core.py:Registry.fetch" || echo "curl-failed"
-    done >"$T/loop"
-) &
-LOOP=$!
-PIDS="$PIDS $LOOP"
-sleep 0.3
+        line=$(curl -s -m 10 -o /dev/null -w '%{http_code} %header{x-pith-generation}' \
+            "http://127.0.0.1:$PORT/v1/callers?name=pkg/core.py:Registry.fetch") || line="curl-failed"
+        echo "$line"
+        [ "$line" = "200 2" ] && new=$((new + 1))
+        [ $new -ge 5 ] || [ $SECONDS -ge $deadline ] && break
+    done >"$1"
+}
+loop "$T/loop1" &
+L1=$!
+loop "$T/loop2" &
+L2=$!
+PIDS="$PIDS $L1 $L2"
+for _ in $(seq 1 200); do # both loops have answers from the old index first
+    [ -s "$T/loop1" ] && [ -s "$T/loop2" ] && break
+    sleep 0.05
+done
 run "$PITH" index "$T/repo2" -o "$T/idx"
 [ $rc = 0 ] || fail "re-index exited $rc: $err"
-swapped=0
-for _ in $(seq 1 50); do
-    get "/v1/callers?name=pkg/core.py:Registry.fetch"
-    case "$body" in *'"file":"extra.py"'*) swapped=1; break ;; esac
-    sleep 0.1
-done
-sleep 0.3
-touch "$T/stop"
-wait "$LOOP"
-[ $swapped = 1 ] || fail "the new index was not served: $body"
-expect_eq "callers after the swap" "$(sites)" "app.py:12 app.py:20 extra.py:6 pkg/__init__.py:11 pkg/shapes.py:31"
+wait "$L1" "$L2"
+cat "$T/loop1" "$T/loop2" >"$T/loop"
 n=$(wc -l <"$T/loop")
-[ "$n" -ge 20 ] || fail "only $n requests ran during the swap"
-expect_eq "status of $n requests during the swap" "$(sort -u "$T/loop")" "200"
+expect_eq "statuses and generations of $n requests across the swap" "$(sort -u "$T/loop")" \
+    "$(printf '200 1\n200 2')"
+get "/v1/callers?name=pkg/core.py:Registry.fetch"
+expect_eq "callers after the swap" "$(sites)" "app.py:12 app.py:20 extra.py:6 pkg/__init__.py:11 pkg/shapes.py:31"
 get /v1/health
 expect_contains "generation" "$body" '"generation":2'
 grep -q 'serving the new index' "$T/log" || fail "no swap line in the log: $(cat "$T/log")"

@@ -45,6 +45,8 @@ static const struct addr_case addr_cases[] = {
     { "127.0.0.1:80x", PITH_EUSAGE, 0, 0 },
     { "::1:80", PITH_EUSAGE, 0, 0 },
     { "[::1:80", PITH_EUSAGE, 0, 0 },
+    { "localhost:81", 0, 1, 81 },
+    { "example.invalid:80", PITH_EUSAGE, 0, 0 },
     { "", PITH_EUSAGE, 0, 0 },
 };
 
