@@ -315,7 +315,7 @@ call_words(wordvec *out, const struct query_op_info *op, const cJSON *args, stru
                strcmp(op->args[i].name, item->string ? item->string : "") != 0)
             i++;
         if (i == QUERY_OP_ARGS_MAX || !op->args[i].name) {
-            pith_buf_printf(msg, "unknown argument '%s' for tool '%s' (",
+            pith_buf_printf(msg, "unknown argument '%.64s' for tool '%s' (",
                             item->string ? item->string : "", op->name);
             arg_names(msg, op);
             pith_buf_putc(msg, ')');
@@ -385,7 +385,7 @@ static cJSON *do_tools_call(struct mcp_session *s, const cJSON *id, const cJSON 
         struct pith_buf list = PITH_BUF_INIT;
         for (size_t i = 0; i < n; i++)
             pith_buf_printf(&list, "%s%s", i ? ", " : "", ops[i].name);
-        cJSON *r = reply_error(id, MCP_INVALID_PARAMS, "unknown tool '%s' (tools: %s)",
+        cJSON *r = reply_error(id, MCP_INVALID_PARAMS, "unknown tool '%.64s' (tools: %s)",
                                name->valuestring, list.ptr ? list.ptr : "");
         pith_buf_release(&list);
         return r;
@@ -480,7 +480,7 @@ static cJSON *handle_message(struct mcp_session *s, const cJSON *msg)
         return do_tools_list(s, id);
     if (strcmp(m, "tools/call") == 0)
         return do_tools_call(s, id, params);
-    return reply_error(id, MCP_METHOD_NOT_FOUND, "method not found: '%s'", m);
+    return reply_error(id, MCP_METHOD_NOT_FOUND, "method not found: '%.64s'", m);
 }
 
 /* Appends `reply` (consumed) as one line. */
