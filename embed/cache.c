@@ -563,8 +563,8 @@ cached_batch(struct pith_embedder *self, const char *const *texts, size_t count,
             err = in->embed_stream(in, miss, nmiss, miss_arrived, &s);
         } else {
             float *v = pith_xmalloc((nmiss * self->dim + 1) * sizeof *v);
-            for (size_t i = 0; i < nmiss && !err; i += 64) {
-                size_t n = nmiss - i < 64 ? nmiss - i : 64;
+            for (size_t i = 0; i < nmiss && !err; i += 256) {
+                size_t n = nmiss - i < 256 ? nmiss - i : 256;
                 err = in->embed_batch(in, miss + i, n, v);
                 if (!err)
                     err = miss_arrived(i, n, v, &s);

@@ -7,6 +7,8 @@
 #include "common/ident.h"
 #include "common/mem.h"
 #include "common/stagefile.h"
+#include "embed/cache.h"
+#include "embed/use_lite.h"
 #include "schemas/vectors.pb-c.h"
 
 #include <pthread.h>
@@ -327,7 +329,10 @@ static void *summary_part_build(void *arg)
     return NULL;
 }
 
-static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs);
+static int build_view(struct pith_buf *out,
+                      const struct graph_view *g,
+                      unsigned jobs,
+                      struct pith_embedder *e);
 
 int embed_build(struct pith_buf *out, const Pith__Graph *g)
 {
@@ -338,12 +343,36 @@ int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs)
 {
     struct graph_view v;
     view_of_graph(&v, g);
-    int err = build_view(out, &v, jobs);
+    int err = build_view(out, &v, jobs, NULL);
     view_release(&v);
     return err;
 }
 
-static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs)
+/* Embeds rows[0, n) by `e` in batches of EMBED_BATCH: the vectors live in *store (caller
+ * frees). */
+static int embed_rows(Pith__VectorRow *rows, size_t n, struct pith_embedder *e, float **store)
+{
+    size_t dim = e->dim;
+    float *vecs = pith_xmalloc((n * dim + 1) * sizeof *vecs);
+    const char **texts = pith_xmalloc((EMBED_BATCH + 1) * sizeof *texts);
+    *store = vecs;
+    int err = 0;
+    for (size_t i = 0; i < n && !err; i += EMBED_BATCH) {
+        size_t k = n - i < EMBED_BATCH ? n - i : EMBED_BATCH;
+        for (size_t j = 0; j < k; j++)
+            texts[j] = rows[i + j].summary;
+        err = e->embed_batch(e, texts, k, vecs + i * dim);
+    }
+    free(texts);
+    for (size_t i = 0; i < n && !err; i++) {
+        rows[i].n_vector = dim;
+        rows[i].vector = vecs + i * dim;
+    }
+    return err;
+}
+
+static int
+build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, struct pith_embedder *e)
 {
     size_t nsyms = g->nsyms;
     if (nsyms >= UINT32_MAX)
@@ -416,12 +445,22 @@ static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned
     }
     vs.n_rows = n;
     vs.rows = rp;
-    size_t len = pith__vector_set__get_packed_size(&vs);
+    float *vecs = NULL;
+    int err = 0;
+    if (e) {
+        vs.embedder = (char *)e->id;
+        vs.dim = e->dim;
+        err = embed_rows(rows, n, e, &vecs);
+    }
+    size_t len = err ? 0 : pith__vector_set__get_packed_size(&vs);
     pith_buf_clear(out);
-    pith_buf_grow(out, len);
-    pith__vector_set__pack(&vs, (uint8_t *)out->ptr);
-    out->len = len;
-    out->ptr[len] = '\0';
+    if (!err) {
+        pith_buf_grow(out, len);
+        pith__vector_set__pack(&vs, (uint8_t *)out->ptr);
+        out->len = len;
+        out->ptr[len] = '\0';
+    }
+    free(vecs);
     for (unsigned p = 0; p < jobs; p++) {
         pith_buf_release(&parts[p].texts);
         pith_vec_release(&parts[p].ids);
@@ -432,7 +471,7 @@ static int build_view(struct pith_buf *out, const struct graph_view *g, unsigned
     free(rp);
     free(by);
     free(first);
-    return 0;
+    return err;
 }
 
 /* ---- the graph record, read in place ---------------------------------------------------- */
@@ -694,6 +733,12 @@ static int graph_view_parse(struct graph_view *v,
 
 int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs)
 {
+    return embed_build_packed_with(out, rec, len, jobs, NULL);
+}
+
+int embed_build_packed_with(
+    struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs, struct pith_embedder *e)
+{
     struct pith_bump bump;
     pith_bump_init(&bump, len / 2);
     struct graph_view v;
@@ -701,22 +746,46 @@ int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned 
     if (graph_view_parse(&v, rec, len, pith_bump_alloc, &bump) != 0)
         err = pith_error_set(PITH_ECORRUPT, "the graph record does not decode");
     else
-        err = build_view(out, &v, jobs);
+        err = build_view(out, &v, jobs, e);
     pith_bump_release(&bump);
     return err;
 }
 
+int embed_embedder_open(struct pith_embedder **out, const struct embed_options *opt)
+{
+    *out = NULL;
+    if (!opt->embedder || strcmp(opt->embedder, "none") == 0)
+        return 0;
+    if (strcmp(opt->embedder, "builtin") == 0)
+        return use_lite_embedder_new(out, opt->model_path, opt->threads);
+    struct http_embed_options http = opt->http;
+    int r = http_embed_spec_parse(&http, opt->embedder);
+    if (r <= 0)
+        return r < 0 ? r : http_embed_new(out, &http);
+    return pith_error_set(PITH_EUSAGE,
+                          "unknown embedder %s (none, builtin, openai:URL, ollama:URL, tei:URL)",
+                          opt->embedder);
+}
+
 int embed_run(const struct embed_options *opt)
 {
-    if (opt->embedder && strcmp(opt->embedder, "none") != 0)
-        return pith_error_set(PITH_EUSAGE, "embedder %s is not available (only \"none\")",
-                              opt->embedder);
+    struct pith_embedder *embedder;
+    int err = embed_embedder_open(&embedder, opt);
+    if (err)
+        return err;
+    if (embedder && opt->cache_dir) { /* ownership of the embedder passes to the wrapper */
+        err = embed_cache_embedder_new(&embedder, embedder, opt->cache_dir, EMBED_SUMMARY_VERSION);
+        if (err)
+            return err;
+    }
     struct pith_stage_reader r;
     struct pith_buf packed = PITH_BUF_INIT;
     struct pith_bump bump;
-    int err = pith_stage_reader_open(&r, opt->graph_path, PITH_STAGE_GRAPH);
-    if (err)
+    err = pith_stage_reader_open(&r, opt->graph_path, PITH_STAGE_GRAPH);
+    if (err) {
+        pith_embedder_free(embedder);
         return err;
+    }
     pith_bump_init(&bump, 0);
     /* the record is decompressed into the allocator's first block, which then holds the
      * decoded graph too: one mapping, faulted in 2 MiB at a time */
@@ -735,7 +804,7 @@ int embed_run(const struct embed_options *opt)
                              opt->graph_path);
         goto out;
     }
-    err = embed_build_packed(&packed, rec, len, 0);
+    err = embed_build_packed_with(&packed, rec, len, 0, embedder);
     if (err) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", pith_error_last()); /* not set from itself */
@@ -747,9 +816,18 @@ int embed_run(const struct embed_options *opt)
     pith_stage_writer_add(&w, packed.ptr, packed.len);
     err = pith_stage_writer_finish(&w, opt->out_path);
     pith_stage_writer_release(&w);
+    if (err == 0 && embedder && opt->cache_dir) {
+        struct embed_cache_stats st;
+        err = embed_cache_embedder_finish(embedder, &st);
+        if (err == 0)
+            fprintf(stderr,
+                    "pith-embed: %zu vectors reused, %zu embedded (cache: %ld rows collected)\n",
+                    st.reused, st.embedded, st.collected);
+    }
 out:
     pith_bump_release(&bump); /* the decoded graph */
     pith_stage_reader_release(&r);
     pith_buf_release(&packed);
+    pith_embedder_free(embedder);
     return err < 0 ? err : 0;
 }

@@ -1,10 +1,13 @@
 /* pith-embed: one summary text per function, method and class of the graph (summary format v1,
- * docs/FORMAT.md), written as a VectorSet stage file. With the embedder "none" (the only one so
- * far) rows carry the summary and no vector; pith-pack stores the summaries in RECS. */
+ * docs/FORMAT.md), written as a VectorSet stage file. With the embedder "none" rows carry the
+ * summary and no vector; with "builtin" (use_lite.h) each row also carries its 512-d vector.
+ * pith-pack stores the summaries in RECS. */
 #ifndef PITH_EMBED_EMBED_H
 #define PITH_EMBED_EMBED_H
 
 #include "common/buf.h"
+#include "embed/embedder.h"
+#include "embed/http_embed.h"
 #include "schemas/graph.pb-c.h"
 
 #define EMBED_SUMMARY_VERSION 1u
@@ -35,11 +38,29 @@ int embed_build_jobs(struct pith_buf *out, const Pith__Graph *g, unsigned jobs);
  * or an edge names a caller out of range) or PITH_ETOOBIG. */
 int embed_build_packed(struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs);
 
+/* embed_build_packed with vectors: every row's summary is embedded by `e` (NULL: embedder
+ * "none", no vectors), in batches of EMBED_BATCH texts; the VectorSet records e->id and
+ * e->dim. Also returns the embedder's error. */
+#define EMBED_BATCH 256u
+int embed_build_packed_with(
+    struct pith_buf *out, uint8_t *rec, size_t len, unsigned jobs, struct pith_embedder *e);
+
 struct embed_options {
     const char *graph_path;
     const char *out_path;
-    const char *embedder; /* "none" */
+    const char *embedder;   /* "none" or "builtin" */
+    const char *model_path; /* builtin: the converted model (NULL: <bindir>/data/use_lite.bin) */
+    unsigned threads;       /* builtin: embedding threads (0: every CPU) */
+    /* "openai:URL", "ollama:URL", "tei:URL": the HTTP embedder's other options (format and
+     * base URL come from `embedder`); set with http_embed_options_init first */
+    struct http_embed_options http;
+    const char *cache_dir; /* embedding cache folder (cache.h); NULL: none */
 };
+
+/* The embedder `opt->embedder` names: *out NULL for "none", the built-in USE-lite model for
+ * "builtin". Caller owns *out (pith_embedder_free). Returns 0, PITH_EUSAGE (unknown name) or
+ * the error of opening the model. */
+int embed_embedder_open(struct pith_embedder **out, const struct embed_options *opt);
 
 /* The whole stage: read the graph stage file, build, write the vectors stage file.
  * Returns 0, PITH_EUSAGE (unknown embedder) or another PITH_E* code. */

@@ -121,8 +121,22 @@ static int executable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/* An embedder other than "none" is named and no --cache given: the index gets INDEX.cache. */
+static int embed_cache_wanted(const struct driver_options *opt)
+{
+    int vectors = 0;
+    for (int k = 0; k + 1 < opt->embed_argc; k++) {
+        if (strcmp(opt->embed_args[k], "--cache") == 0)
+            return 0;
+        if (strcmp(opt->embed_args[k], "--embed") == 0)
+            vectors = strcmp(opt->embed_args[k + 1], "none") != 0;
+    }
+    return vectors;
+}
+
 int driver_index(struct driver_report *out, const struct driver_options *opt)
 {
+    struct pith_buf cache = PITH_BUF_INIT;
     struct pith_buf exe[DRIVER_STAGES], work = PITH_BUF_INIT, facts = PITH_BUF_INIT,
                                         graph = PITH_BUF_INIT, vectors = PITH_BUF_INIT;
     char jobs[32];
@@ -158,7 +172,7 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     snprintf(jobs, sizeof jobs, "%u", opt->jobs);
 
     for (int s = 0; s < DRIVER_STAGES; s++) {
-        const char *argv[12];
+        const char *argv[16 + DRIVER_EMBED_ARGS_MAX];
         int n = 0;
         argv[n++] = exe[s].ptr;
         switch (s) {
@@ -186,6 +200,14 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
             argv[n++] = graph.ptr;
             argv[n++] = "-o";
             argv[n++] = vectors.ptr;
+            for (int k = 0; k < opt->embed_argc && k < DRIVER_EMBED_ARGS_MAX; k++)
+                argv[n++] = opt->embed_args[k];
+            if (embed_cache_wanted(opt)) {
+                pith_buf_clear(&cache);
+                pith_buf_printf(&cache, "%s.cache", opt->index);
+                argv[n++] = "--cache";
+                argv[n++] = cache.ptr;
+            }
             break;
         case DRIVER_PACK:
             argv[n++] = graph.ptr;
@@ -222,6 +244,7 @@ out:
     pith_buf_release(&facts);
     pith_buf_release(&graph);
     pith_buf_release(&vectors);
+    pith_buf_release(&cache);
     signals_restore(saved);
     if (caught_signal)
         raise(caught_signal); /* the work folder is gone: die as asked */

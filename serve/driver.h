@@ -16,7 +16,13 @@ struct driver_options {
     const char *bindir; /* folder holding pith-extract, pith-analyze, pith-embed, pith-pack */
     unsigned jobs;      /* --jobs for extract; 0 = the stage's default */
     int progress;       /* stderr is a terminal: stage progress and stage names */
+    /* extra pith-embed arguments (--embed SPEC, --embed-* VALUE, --cache DIR), at most
+     * DRIVER_EMBED_ARGS_MAX; with an embedder other than "none" and no --cache, the driver adds
+     * --cache INDEX.cache */
+    const char *const *embed_args;
+    int embed_argc;
 };
+#define DRIVER_EMBED_ARGS_MAX 32
 
 struct driver_report {
     double seconds[DRIVER_STAGES]; /* wall time per stage; negative when the stage did not run */

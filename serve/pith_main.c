@@ -34,7 +34,8 @@ static const char usage_main[] =
     "\n" EXIT_CODES;
 
 static const char usage_index[] =
-    "usage: pith index [REPO=.] [-o INDEX] [--jobs N]\n"
+    "usage: pith index [REPO=.] [-o INDEX] [--jobs N] [--embed SPEC [--embed-* V]...]\n"
+    "                  [--cache DIR]\n"
     "\n"
     "Runs pith-extract, pith-analyze, pith-embed and pith-pack (found next to pith) on REPO,\n"
     "with intermediates in INDEX.work.PID/ (removed at the end), and writes INDEX (default\n"
@@ -46,6 +47,9 @@ static const char usage_index[] =
     "\n"
     "  -o, --output INDEX   where to write the index\n"
     "  -j, --jobs N         parallel extraction jobs (default: the CPUs available)\n"
+    "  --embed SPEC         embedder: none, builtin, openai:URL, ollama:URL, tei:URL; the\n"
+    "                       --embed-* options and --cache DIR go to pith-embed too\n"
+    "                       (docs/EMBEDDING.md); vectors are cached in INDEX.cache/\n"
     "\n"
     "exit codes: 0 index built (files skipped by policy are listed, not failures),\n"
     "            1 index built but a stage reported that some inputs failed,\n"
@@ -125,6 +129,8 @@ static int write_out(const struct pith_buf *b)
 static int cmd_index(int argc, char **argv, const char *argv0)
 {
     const char *repo = NULL, *index = NULL;
+    const char *embed_args[DRIVER_EMBED_ARGS_MAX];
+    int embed_argc = 0;
     unsigned jobs = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -132,6 +138,16 @@ static int cmd_index(int argc, char **argv, const char *argv0)
         if (is_help(a)) {
             fputs(usage_index, stdout);
             return PITH_EXIT_OK;
+        }
+        if (strcmp(a, "--embed") == 0 || strncmp(a, "--embed-", 8) == 0 ||
+            strcmp(a, "--cache") == 0) { /* passed to pith-embed, which checks them */
+            if (i + 1 >= argc)
+                return usage_error(usage_index, "%s needs a value", a);
+            if (embed_argc + 2 > DRIVER_EMBED_ARGS_MAX)
+                return usage_error(usage_index, "%s", "too many embedder options");
+            embed_args[embed_argc++] = a;
+            embed_args[embed_argc++] = argv[++i];
+            continue;
         }
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             if (i + 1 >= argc)
@@ -171,8 +187,9 @@ static int cmd_index(int argc, char **argv, const char *argv0)
         pith_buf_printf(&index_path, "%s/.pith", repo_abs);
     driver_bindir(&bindir, argv0);
 
-    struct driver_options opt = { repo_abs, index_path.ptr, bindir.ptr, jobs,
-                                  isatty(STDERR_FILENO) };
+    struct driver_options opt = { repo_abs,  index_path.ptr,        bindir.ptr,
+                                  jobs,      isatty(STDERR_FILENO), embed_args,
+                                  embed_argc };
     struct driver_report rep;
     struct pith_index *ix = NULL;
     int rc = PITH_EXIT_OK;
