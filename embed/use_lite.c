@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #define MAGIC        "PITHUSEL"
-#define VERSION      1u
-#define HEADER_LEN   64u
+#define VERSION      2u
+#define HEADER_LEN   96u
 #define TENSOR_LEN   64u
 #define VOCAB_LEN    16u
-#define NFKC_LEN     12u
+#define NFKD_LEN     12u
+#define CCC_LEN      8u
+#define COMP_LEN     12u
 #define RESERVED     6u      /* vocab entries 0..5 are not pieces */
 #define SEPARATOR    0x2581u /* ▁ */
 #define UNKNOWN_CHAR 0xFFFDu
@@ -112,8 +114,8 @@ struct use_lite {
     const uint8_t *data;
     size_t len;
     const float *t[T_COUNT];
-    uint32_t vocab_count, nfkc_count;
-    const uint8_t *vocab, *nfkc, *strings;
+    uint32_t vocab_count, nfkd_count, ccc_count, comp_count;
+    const uint8_t *vocab, *nfkd, *ccc, *comp, *strings;
     uint32_t *piece_span; /* per vocab id: UTF-16 length of the piece (what the JS backtracks) */
     struct piece_slot *slots;
     uint32_t slot_mask, max_piece_cps;
@@ -297,25 +299,35 @@ static int validate(struct use_lite *m)
     if (rd32(d + 8) != VERSION)
         return PITH_CORRUPT("use_lite model version %u, expected %u", rd32(d + 8), VERSION);
     uint32_t tcount = rd32(d + 12), vcount = rd32(d + 16), ncount = rd32(d + 20);
-    uint64_t toff = rd64(d + 24), voff = rd64(d + 32), noff = rd64(d + 40), soff = rd64(d + 48);
-    if (rd64(d + 56) != len)
+    uint32_t ccount = rd32(d + 24), kcount = rd32(d + 28);
+    uint64_t toff = rd64(d + 32), voff = rd64(d + 40), noff = rd64(d + 48), coff = rd64(d + 56);
+    uint64_t koff = rd64(d + 64), soff = rd64(d + 72);
+    if (rd64(d + 80) != len)
         return PITH_CORRUPT("model file length %zu, header says %llu", len,
-                            (unsigned long long)rd64(d + 56));
+                            (unsigned long long)rd64(d + 80));
     if (toff > len || tcount > (len - toff) / TENSOR_LEN)
         return PITH_CORRUPT("tensor table overruns the file");
     if (voff > len || vcount > (len - voff) / VOCAB_LEN || voff % 8)
         return PITH_CORRUPT("vocabulary overruns the file");
-    if (noff > len || ncount > (len - noff) / NFKC_LEN)
-        return PITH_CORRUPT("nfkc table overruns the file");
+    if (noff > len || ncount > (len - noff) / NFKD_LEN)
+        return PITH_CORRUPT("nfkd table overruns the file");
+    if (coff > len || ccount > (len - coff) / CCC_LEN)
+        return PITH_CORRUPT("combining class table overruns the file");
+    if (koff > len || kcount > (len - koff) / COMP_LEN)
+        return PITH_CORRUPT("composition table overruns the file");
     if (soff > len)
         return PITH_CORRUPT("strings overrun the file");
     if (vcount <= RESERVED || vcount > VOCAB_ROWS)
         return PITH_CORRUPT("vocabulary of %u entries (expected %u..%u)", vcount, RESERVED + 1,
                             VOCAB_ROWS);
     m->vocab_count = vcount;
-    m->nfkc_count = ncount;
+    m->nfkd_count = ncount;
+    m->ccc_count = ccount;
+    m->comp_count = kcount;
     m->vocab = d + voff;
-    m->nfkc = d + noff;
+    m->nfkd = d + noff;
+    m->ccc = d + coff;
+    m->comp = d + koff;
     m->strings = d + soff;
     size_t slen = len - soff;
 
@@ -367,16 +379,31 @@ static int validate(struct use_lite *m)
     }
     uint32_t prev = 0;
     for (uint32_t i = 0; i < ncount; i++) {
-        const uint8_t *e = m->nfkc + (size_t)i * NFKC_LEN;
+        const uint8_t *e = m->nfkd + (size_t)i * NFKD_LEN;
         uint32_t cp = rd32(e);
         uint64_t so = rd32(e + 4), sn = rd32(e + 8);
         uint32_t cps, utf16;
-        if ((i && cp <= prev) || cp < 0x80 || cp > 0x10FFFF)
-            return PITH_CORRUPT("nfkc table entry %u is out of order", i);
-        if (so > slen || sn > slen - so || sn > 64 ||
+        if ((i && cp <= prev) || cp > 0x10FFFF)
+            return PITH_CORRUPT("nfkd table entry %u is out of order", i);
+        if (so > slen || sn > slen - so || sn == 0 || sn > 64 ||
             !utf8_valid(m->strings + so, sn, &cps, &utf16))
-            return PITH_CORRUPT("nfkc table entry %u overruns the strings or is not UTF-8", i);
+            return PITH_CORRUPT("nfkd table entry %u overruns the strings or is not UTF-8", i);
         prev = cp;
+    }
+    for (uint32_t i = 0; i < ccount; i++) {
+        const uint8_t *e = m->ccc + (size_t)i * CCC_LEN;
+        uint32_t cp = rd32(e), rank = rd32(e + 4);
+        if ((i && cp <= prev) || cp > 0x10FFFF || rank == 0 || rank > 255)
+            return PITH_CORRUPT("combining class entry %u is out of order or range", i);
+        prev = cp;
+    }
+    uint64_t prev_key = 0;
+    for (uint32_t i = 0; i < kcount; i++) {
+        const uint8_t *e = m->comp + (size_t)i * COMP_LEN;
+        uint64_t key = (uint64_t)rd32(e) << 32 | rd32(e + 4);
+        if ((i && key <= prev_key) || rd32(e + 8) > 0x10FFFF)
+            return PITH_CORRUPT("composition entry %u is out of order or range", i);
+        prev_key = key;
     }
     return 0;
 }
@@ -487,31 +514,129 @@ const char *use_lite_id(const struct use_lite *m)
 
 /* ---- tokenizer ------------------------------------------------------------------------- */
 
-/* NFKC of one code point: appends to cps (cap checked by the caller: at most 64 bytes of
- * replacement, so at most 64 code points). */
-static size_t nfkc_one(const struct use_lite *m, uint32_t c, uint32_t *cps)
+/* ---- NFKC: full compatibility decomposition, canonical ordering, canonical composition
+ * (UAX #15), over the converter's tables; Hangul by arithmetic ---- */
+
+enum { H_SBASE = 0xAC00, H_LBASE = 0x1100, H_VBASE = 0x1161, H_TBASE = 0x11A7 };
+enum { H_LCOUNT = 19, H_VCOUNT = 21, H_TCOUNT = 28, H_NCOUNT = 588, H_SCOUNT = 11172 };
+
+/* Appends the NFKD of `c` to cps (room for 64 code points); returns how many. */
+static size_t nfkd_one(const struct use_lite *m, uint32_t c, uint32_t *cps)
 {
-    if (c >= 0x80) {
-        uint32_t lo = 0, hi = m->nfkc_count;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            const uint8_t *e = m->nfkc + (size_t)mid * NFKC_LEN;
-            uint32_t k = rd32(e);
-            if (k == c) {
-                const uint8_t *s = m->strings + rd32(e + 4);
-                size_t n = rd32(e + 8), got = 0;
-                for (size_t i = 0; i < n;)
-                    i += utf8_decode(s + i, n - i, &cps[got++]);
-                return got;
-            }
-            if (k < c)
-                lo = mid + 1;
-            else
-                hi = mid;
+    if (c < 0xA0) {
+        cps[0] = c;
+        return 1;
+    }
+    if (c >= H_SBASE && c < H_SBASE + H_SCOUNT) {
+        uint32_t s = c - H_SBASE, t = s % H_TCOUNT;
+        cps[0] = H_LBASE + s / H_NCOUNT;
+        cps[1] = H_VBASE + (s % H_NCOUNT) / H_TCOUNT;
+        if (!t)
+            return 2;
+        cps[2] = H_TBASE + t;
+        return 3;
+    }
+    uint32_t lo = 0, hi = m->nfkd_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = m->nfkd + (size_t)mid * NFKD_LEN;
+        uint32_t k = rd32(e);
+        if (k == c) {
+            const uint8_t *s = m->strings + rd32(e + 4);
+            size_t n = rd32(e + 8), got = 0;
+            for (size_t i = 0; i < n;)
+                i += utf8_decode(s + i, n - i, &cps[got++]);
+            return got;
         }
+        if (k < c)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     cps[0] = c;
     return 1;
+}
+
+/* The combining-class rank of `c` (0: a starter). */
+static uint32_t ccc_rank(const struct use_lite *m, uint32_t c)
+{
+    if (c < 0x300)
+        return 0;
+    uint32_t lo = 0, hi = m->ccc_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = m->ccc + (size_t)mid * CCC_LEN;
+        uint32_t k = rd32(e);
+        if (k == c)
+            return rd32(e + 4);
+        if (k < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* The primary composite of (a, b), or 0. */
+static uint32_t compose_pair(const struct use_lite *m, uint32_t a, uint32_t b)
+{
+    if (a >= H_LBASE && a < H_LBASE + H_LCOUNT && b >= H_VBASE && b < H_VBASE + H_VCOUNT)
+        return H_SBASE + ((a - H_LBASE) * H_VCOUNT + (b - H_VBASE)) * H_TCOUNT;
+    if (a >= H_SBASE && a < H_SBASE + H_SCOUNT && (a - H_SBASE) % H_TCOUNT == 0 && b > H_TBASE &&
+        b < H_TBASE + H_TCOUNT)
+        return a + (b - H_TBASE);
+    uint64_t key = (uint64_t)a << 32 | b;
+    uint32_t lo = 0, hi = m->comp_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const uint8_t *e = m->comp + (size_t)mid * COMP_LEN;
+        uint64_t k = (uint64_t)rd32(e) << 32 | rd32(e + 4);
+        if (k == key)
+            return rd32(e + 8);
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* NFKC of cps[0, n) in place; returns the new length. */
+static size_t nfkc(const struct use_lite *m, uint32_t *c, size_t n)
+{
+    /* canonical ordering: stable sort of each run of non-starters by rank */
+    for (size_t i = 1; i < n; i++) {
+        uint32_t r = ccc_rank(m, c[i]);
+        if (r == 0)
+            continue;
+        uint32_t x = c[i];
+        size_t j = i;
+        while (j > 0 && ccc_rank(m, c[j - 1]) > r) {
+            c[j] = c[j - 1];
+            j--;
+        }
+        c[j] = x;
+    }
+    /* canonical composition */
+    if (n == 0)
+        return 0;
+    size_t starter = 0, out = 1;
+    uint32_t last = ccc_rank(m, c[0]);
+    if (last != 0)
+        last = 256; /* a leading non-starter blocks */
+    for (size_t i = 1; i < n; i++) {
+        uint32_t ch = c[i], r = ccc_rank(m, ch);
+        uint32_t comp = compose_pair(m, c[starter], ch);
+        if (comp && (last < r || last == 0)) {
+            c[starter] = comp;
+            continue;
+        }
+        if (r == 0)
+            starter = out;
+        last = r;
+        c[out++] = ch;
+    }
+    return out;
 }
 
 struct cand {
@@ -528,12 +653,16 @@ void use_lite_tokenize(
     const uint8_t *s = (const uint8_t *)text;
     PITH_VEC(uint32_t) cps = { 0 };
     pith_vec_reserve(&cps, len + 2);
+    int ascii = 1;
     for (size_t i = 0; i < len;) {
         uint32_t c;
         i += utf8_decode(s + i, len - i, &c);
         pith_vec_reserve(&cps, cps.count + 65);
-        cps.count += nfkc_one(m, c, cps.items + cps.count);
+        cps.count += nfkd_one(m, c, cps.items + cps.count);
+        ascii &= c < 0x80;
     }
+    if (!ascii)
+        cps.count = nfkc(m, cps.items, cps.count);
     size_t n = cps.count;
     if (n == 0) {
         pith_vec_release(&cps);

@@ -35,11 +35,8 @@ void use_lite_free(struct use_lite *m);
 const char *use_lite_id(const struct use_lite *m);
 
 /* Token ids of `text[0, len)` (UTF-8; invalid bytes read as U+FFFD), all of them (not clipped).
- * NFKC is applied one code point at a time from a table the converter took from Node's
- * String.prototype.normalize: compatibility forms (ligatures, full-width, super/subscripts,
- * ...) map exactly, but decomposed sequences (a letter followed by a combining mark) are not
- * composed the way a whole-string NFKC would. *ids is malloc'd (caller frees; NULL when
- * *count is 0). */
+ * NFKC (UAX #15) runs over tables the converter took from Node's String.prototype.normalize,
+ * the reference's own normaliser. *ids is malloc'd (caller frees; NULL when *count is 0). */
 void use_lite_tokenize(
     const struct use_lite *m, const char *text, size_t len, uint32_t **ids, size_t *count);
 

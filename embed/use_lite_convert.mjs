@@ -3,18 +3,25 @@
 // little-endian file embed/use_lite.c maps. Usage:
 //   node embed/use_lite_convert.mjs DIST_DIR OUT_FILE
 //   node embed/use_lite_convert.mjs --fuzz-seed DIST_DIR OUT_FILE
-// The second form writes the fuzz seed of tests/fuzz/fuzz_use_lite.c: 40 vocab entries, 3 NFKC
-// entries, the tensors laid out after the strings and left out of the file (the fuzz target
+// The second form writes the fuzz seed of tests/fuzz/fuzz_use_lite.c: 40 vocab entries, 3
+// entries in each NFKC table, the tensors laid out after the strings and left out of the file (the fuzz target
 // appends them as zeros: file_len counts them).
-// Layout (version 1; all integers little-endian):
-//   header, 64 bytes: magic "PITHUSEL", u32 version, u32 tensor_count, u32 vocab_count,
-//     u32 nfkc_count, u64 tensor_table_off, u64 vocab_off, u64 nfkc_off, u64 strings_off,
-//     u64 file_len
+// Layout (version 2; all integers little-endian):
+//   header, 96 bytes: magic "PITHUSEL", u32 version, u32 tensor_count, u32 vocab_count,
+//     u32 nfkd_count, u32 ccc_count, u32 comp_count, u64 tensor_table_off, u64 vocab_off,
+//     u64 nfkd_off, u64 ccc_off, u64 comp_off, u64 strings_off, u64 file_len, u64 0
 //   tensor table, 64 bytes each: char name[36] (NUL-padded), u32 ndims, u32 dims[4],
 //     u64 data_off (64-aligned; float32 row-major, count = product of dims, 1 when ndims 0)
 //   vocab, 16 bytes each: f64 score (null in vocab.json -> 0), u32 str_off, u32 str_len
-//   nfkc, 12 bytes each, ascending code points: u32 cp, u32 str_off, u32 str_len — the code
-//     points whose NFKC form (String.prototype.normalize, taken alone) differs from themselves
+//   nfkd, 12 bytes each, ascending code points: u32 cp, u32 str_off, u32 str_len — the full
+//     compatibility decomposition of the code points it changes (Hangul syllables excluded:
+//     they decompose by arithmetic)
+//   ccc, 8 bytes each, ascending code points: u32 cp, u32 rank — the non-starters; rank
+//     1..255 orders them as their canonical combining classes do (equal class, equal rank)
+//   comp, 12 bytes each, ascending (first, second): u32 first, u32 second, u32 composite —
+//     the pairs canonical composition joins (Hangul excluded: arithmetic)
+// All three NFKC tables are taken from Node's String.prototype.normalize, the reference
+// tokenizer's own normaliser.
 //   strings: UTF-8 bytes that str_off/str_len index (relative to strings_off)
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
@@ -104,16 +111,56 @@ function addString(s) {
   return [off, b.length];
 }
 const vocabRows = (fuzzSeed ? vocab.slice(0, 40) : vocab).map(([piece, score]) => [score ?? 0, ...addString(piece)]);
-const nfkcRows = [];
-for (let cp = 0x80; cp <= 0x10ffff; cp++) {
-  if (cp >= 0xd800 && cp <= 0xdfff) continue;
-  const s = String.fromCodePoint(cp);
-  const n = s.normalize('NFKC');
-  if (n !== s && !(fuzzSeed && nfkcRows.length >= 3)) nfkcRows.push([cp, ...addString(n)]);
+// NFKC tables (see the layout above)
+const S = String.fromCodePoint;
+const codePoints = [];
+for (let cp = 0; cp <= 0x10ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) codePoints.push(cp);
+const hangul = (cp) => cp >= 0xac00 && cp <= 0xd7a3;
+const nfkdRows = [];
+for (const cp of codePoints) {
+  const s = S(cp), d = s.normalize('NFKD');
+  if (d === s || hangul(cp) || (fuzzSeed && nfkdRows.length >= 3)) continue;
+  if (Buffer.byteLength(d) > 64) throw new Error(`NFKD of U+${cp.toString(16)} is over 64 bytes`);
+  nfkdRows.push([cp, ...addString(d)]);
 }
+// non-starters: NFD-stable characters that canonical ordering moves past U+0301 (ccc 230) or
+// U+0345 (ccc 240); x orders before y when NFD(y x) is x y
+const a301 = S(0x301), a345 = S(0x345);
+const nonStarter = (x) => {
+  const s = S(x);
+  if (s.normalize('NFD') !== s) return false;
+  return (a301 + s).normalize('NFD') === s + a301 || (s + a301).normalize('NFD') === a301 + s ||
+    (a345 + s).normalize('NFD') === s + a345;
+};
+const before = (x, y) => (S(y) + S(x)).normalize('NFD') === S(x) + S(y);
+const ns = codePoints.filter((cp) => cp >= 0x300 && nonStarter(cp));
+ns.sort((x, y) => (before(x, y) ? -1 : before(y, x) ? 1 : 0));
+const rankOf = new Map();
+let rank = 0;
+ns.forEach((cp, i) => {
+  if (i === 0 || before(ns[i - 1], cp)) rank++;
+  rankOf.set(cp, rank);
+});
+if (rank > 255) throw new Error(`${rank} combining classes`);
+const cccRows = [...rankOf].sort((x, y) => x[0] - y[0]).slice(0, fuzzSeed ? 3 : undefined);
+// composition pairs: each NFC-stable character whose NFD is (the NFC of all but the last code
+// point, a single character) followed by the last
+const compRows = [];
+for (const cp of codePoints) {
+  if (hangul(cp)) continue;
+  const s = S(cp);
+  if (s.normalize('NFC') !== s) continue;
+  const d = [...s.normalize('NFD')];
+  if (d.length < 2) continue;
+  const first = d.slice(0, -1).join('').normalize('NFC'), last = d[d.length - 1];
+  if ([...first].length === 1 && (first + last).normalize('NFC') === s)
+    compRows.push([first.codePointAt(0), last.codePointAt(0), cp]);
+}
+compRows.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+if (fuzzSeed) compRows.splice(3);
 
 const align = (x) => (x + 63) & ~63;
-const tableOff = 64;
+const tableOff = 96;
 let off = align(tableOff + tensors.length * 64);
 const placeTensors = () =>
   tensors.map(([, , dims]) => {
@@ -123,8 +170,10 @@ const placeTensors = () =>
   });
 const dataOffs = fuzzSeed ? [] : placeTensors();
 const vocabOff = off;
-const nfkcOff = vocabOff + vocabRows.length * 16;
-const stringsOff = nfkcOff + nfkcRows.length * 12;
+const nfkdOff = vocabOff + vocabRows.length * 16;
+const cccOff = nfkdOff + nfkdRows.length * 12;
+const compOff = cccOff + cccRows.length * 8;
+const stringsOff = compOff + compRows.length * 12;
 let fileLen = stringsOff + stringsLen, writeLen = fileLen;
 if (fuzzSeed) {
   off = align(fileLen);
@@ -134,15 +183,14 @@ if (fuzzSeed) {
 
 const out = Buffer.alloc(fileLen);
 out.write('PITHUSEL', 0, 'latin1');
-out.writeUInt32LE(1, 8);
+out.writeUInt32LE(2, 8);
 out.writeUInt32LE(tensors.length, 12);
 out.writeUInt32LE(vocabRows.length, 16);
-out.writeUInt32LE(nfkcRows.length, 20);
-out.writeBigUInt64LE(BigInt(tableOff), 24);
-out.writeBigUInt64LE(BigInt(vocabOff), 32);
-out.writeBigUInt64LE(BigInt(nfkcOff), 40);
-out.writeBigUInt64LE(BigInt(stringsOff), 48);
-out.writeBigUInt64LE(BigInt(fileLen), 56);
+out.writeUInt32LE(nfkdRows.length, 20);
+out.writeUInt32LE(cccRows.length, 24);
+out.writeUInt32LE(compRows.length, 28);
+[tableOff, vocabOff, nfkdOff, cccOff, compOff, stringsOff, fileLen, 0].forEach((v, i) =>
+  out.writeBigUInt64LE(BigInt(v), 32 + 8 * i));
 tensors.forEach(([name, tf, dims], i) => {
   const e = tableOff + i * 64;
   if (name.length > 35) throw new Error(`${name}: name too long`);
@@ -157,10 +205,19 @@ vocabRows.forEach(([score, so, sl], i) => {
   out.writeUInt32LE(so, vocabOff + i * 16 + 8);
   out.writeUInt32LE(sl, vocabOff + i * 16 + 12);
 });
-nfkcRows.forEach(([cp, so, sl], i) => {
-  out.writeUInt32LE(cp, nfkcOff + i * 12);
-  out.writeUInt32LE(so, nfkcOff + i * 12 + 4);
-  out.writeUInt32LE(sl, nfkcOff + i * 12 + 8);
+nfkdRows.forEach(([cp, so, sl], i) => {
+  out.writeUInt32LE(cp, nfkdOff + i * 12);
+  out.writeUInt32LE(so, nfkdOff + i * 12 + 4);
+  out.writeUInt32LE(sl, nfkdOff + i * 12 + 8);
+});
+cccRows.forEach(([cp, r], i) => {
+  out.writeUInt32LE(cp, cccOff + i * 8);
+  out.writeUInt32LE(r, cccOff + i * 8 + 4);
+});
+compRows.forEach(([a, b, c], i) => {
+  out.writeUInt32LE(a, compOff + i * 12);
+  out.writeUInt32LE(b, compOff + i * 12 + 4);
+  out.writeUInt32LE(c, compOff + i * 12 + 8);
 });
 Buffer.concat(strings).copy(out, stringsOff);
 
@@ -168,4 +225,4 @@ mkdirSync(path.dirname(outFile), { recursive: true });
 const tmp = `${outFile}.tmp.${process.pid}`;
 writeFileSync(tmp, out.subarray(0, writeLen));
 renameSync(tmp, outFile);
-console.log(`use_lite: ${tensors.length} tensors, ${vocabRows.length} pieces, ${nfkcRows.length} NFKC mappings, ${fileLen} bytes -> ${outFile}`);
+console.log(`use_lite: ${tensors.length} tensors, ${vocabRows.length} pieces, ${nfkdRows.length} NFKD, ${cccRows.length} non-starters (${rank} classes), ${compRows.length} compositions, ${fileLen} bytes -> ${outFile}`);

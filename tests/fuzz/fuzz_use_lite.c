@@ -23,7 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct use_lite *m;
     if (use_lite_open_mem(&m, buf, len) == 0) {
         static const char *const texts[] = {
-            "hello world", "ﬁnancial ＡＢＣ ½", "", "x\xff\xfe y", "日本語 🎉 \xe2\x96\x81",
+            "hello world",
+            "ﬁnancial ＡＢＣ ½",
+            "",
+            "x\xff\xfe y",
+            "日本語 🎉 \xe2\x96\x81",
+            "e\xcc\x81\xcc\xa3 \xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8 \xcc\x81"
+            "a",
         };
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
             uint32_t *ids;
