@@ -8,6 +8,7 @@
 #include "common/cpu.h"
 #include "common/err.h"
 #include "common/mem.h"
+#include "common/utf8.h"
 #include "schemas/manifest.pb-c.h"
 #include "serve/index_handle.h"
 #include "serve/query.h"
@@ -178,38 +179,6 @@ static int push(struct http_args *a, const char *word, int rank)
     return 0;
 }
 
-/* 1 when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
- * answers echo parameters inside JSON strings. */
-static int utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p, n, min;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, c &= 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, c &= 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return 0;
-        }
-        for (unsigned i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return 0;
-            c = c << 6 | (p[i] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
-}
-
 int http_args_add(struct http_args *a, const char *key, const char *value)
 {
     const struct query_arg_info *arg = NULL;
@@ -220,18 +189,15 @@ int http_args_add(struct http_args *a, const char *key, const char *value)
             break;
         }
     }
-    if (!arg)
-        return pith_error_set(PITH_EUSAGE, "unknown parameter '%.64s' for %s (see /v1/ops)", key,
+    if (!arg && (strlen(key) > 64 || !pith_utf8_valid(key, strlen(key))))
+        return pith_error_set(PITH_EUSAGE, "unknown parameter for %s (see /v1/ops)", a->op->name);
+    if (!arg) /* echoed whole: a cut could split a UTF-8 sequence */
+        return pith_error_set(PITH_EUSAGE, "unknown parameter '%s' for %s (see /v1/ops)", key,
                               a->op->name);
-    if (value && !utf8_valid(value))
-        return pith_error_set(PITH_EUSAGE, "parameter '%s' is not valid UTF-8", key);
-    if (value && strlen(value) >= QUERY_ARG_MAX)
-        return pith_error_set(PITH_EUSAGE, "parameter '%s' longer than %d bytes", key,
-                              QUERY_ARG_MAX - 1);
-    if ((strcmp(key, "path") == 0 || strcmp(key, "file") == 0 || strcmp(key, "files") == 0) &&
-        value && !http_path_is_safe(value))
-        return pith_error_set(PITH_EUSAGE,
-                              "%s must be relative to the repository root, without '..'", key);
+    /* UTF-8, length, an option value never starting with '-', path/file/files inside the
+     * repository: the rules every front end shares */
+    if (value && arg->type != QUERY_ARG_BOOL && query_arg_check(arg, value) < 0)
+        return PITH_EUSAGE;
     if ((a->given & (1u << idx)) && arg->type != QUERY_ARG_STRINGS)
         return pith_error_set(PITH_EUSAGE, "parameter '%s' given twice", key);
     if (arg->type == QUERY_ARG_BOOL) {
@@ -245,9 +211,6 @@ int http_args_add(struct http_args *a, const char *key, const char *value)
     }
     if (!value || !*value)
         return pith_error_set(PITH_EUSAGE, "parameter '%s' needs a value", key);
-    /* an option's value is handed on as one word (git diff REV, ...): never an option itself */
-    if (arg->flag && value[0] == '-' && arg->type != QUERY_ARG_INT)
-        return pith_error_set(PITH_EUSAGE, "parameter '%s' must not start with '-'", key);
     a->given |= 1u << idx;
     if (!arg->flag)
         return push(a, value, idx); /* after "--" when it starts with '-' */
@@ -535,7 +498,7 @@ int http_body_words(struct http_args *a,
     if (!op && cJSON_IsString(line)) {
         if (cJSON_GetArraySize(root) != 1) {
             n = pith_error_set(PITH_EUSAGE, "\"line\" comes alone");
-        } else if (!utf8_valid(line->valuestring)) {
+        } else if (!pith_utf8_valid(line->valuestring, strlen(line->valuestring))) {
             n = pith_error_set(PITH_EUSAGE, "\"line\" is not valid UTF-8");
         } else {
             *line_out = pith_xstrdup(line->valuestring);
