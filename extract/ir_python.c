@@ -85,6 +85,8 @@ struct ir_python {
     uint8_t *kind; /* enum k by node symbol */
     uint32_t kind_count;
     struct fields f;
+    TSTreeCursor cursors[IR_PYTHON_EXPR_DEPTH + 2]; /* expr()'s, one per depth */
+    uint8_t cursor_live[IR_PYTHON_EXPR_DEPTH + 2];
 };
 
 /* An arena-backed growable array of pointers (or of small integers cast to pointers). */
@@ -255,6 +257,10 @@ void ir_python_free(struct ir_python *ir)
 {
     if (!ir)
         return;
+    for (size_t i = 0; i < sizeof ir->cursors / sizeof *ir->cursors; i++) {
+        if (ir->cursor_live[i])
+            ts_tree_cursor_delete(&ir->cursors[i]);
+    }
     free(ir->kind);
     free(ir);
 }
@@ -361,6 +367,19 @@ static uint32_t st_new(struct lower *w, Pith__IrOp op, TSNode n)
 /* Adds the uses (and walrus defs and calls) of expression `n` to statement `id`; when `arg` is
  * not NULL the uses also go to that argument's list. */
 static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth);
+
+/* The cursor of recursion level `depth`, reset to `n`. */
+static TSTreeCursor *cursor_at(struct lower *w, TSNode n, int depth)
+{
+    TSTreeCursor *c = &w->ir->cursors[depth];
+    if (!w->ir->cursor_live[depth]) {
+        *c = ts_tree_cursor_new(n);
+        w->ir->cursor_live[depth] = 1;
+    } else {
+        ts_tree_cursor_reset(c, n);
+    }
+    return c;
+}
 
 static void use(struct lower *w, uint32_t id, char *v, struct plist *arg)
 {
@@ -500,9 +519,15 @@ static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
     default:
         break;
     }
-    uint32_t count = ts_node_named_child_count(n);
-    for (uint32_t i = 0; i < count; i++)
-        expr(w, id, ts_node_named_child(n, i), arg, depth + 1);
+    /* children through a cursor kept per depth (ts_node_named_child(n, i) costs O(i)) */
+    TSTreeCursor *c = cursor_at(w, n, depth);
+    if (!ts_tree_cursor_goto_first_child(c))
+        return;
+    do {
+        TSNode ch = ts_tree_cursor_current_node(c);
+        if (ts_node_is_named(ch))
+            expr(w, id, ch, arg, depth + 1);
+    } while (ts_tree_cursor_goto_next_sibling(c));
 }
 
 /* Assignment target: names and paths are written; subscripts write their base. */
@@ -1141,14 +1166,19 @@ void ir_python_lower(struct ir_python *ir,
     struct plist fn_start = { 0 }; /* byte offset + 1 of each lowered function, by body index */
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
-        if (kind(&w, n) == K_FUNC) {
+        enum k k = kind(&w, n);
+        if (k == K_FUNC) {
             uint32_t id = symbol_at(&w, n);
             if (id) {
                 lower_function(&w, n, id);
                 ppush(arena, &fn_start, (void *)(uintptr_t)(ts_node_start_byte(n) + 1));
             }
         }
-        if (ts_tree_cursor_goto_first_child(&c))
+        /* definitions sit in statements, never inside expressions: skip those subtrees */
+        if ((root.id == n.id ||
+             (k != K_OTHER && k != K_EXPR_STMT && k != K_RETURN && k < K_IMPORT) || k == K_BLOCK ||
+             k == K_FINALLY || k == K_CASE) &&
+            ts_tree_cursor_goto_first_child(&c))
             continue;
         while (!ts_tree_cursor_goto_next_sibling(&c)) {
             if (!ts_tree_cursor_goto_parent(&c))

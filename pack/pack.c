@@ -455,7 +455,7 @@ static void pack_record(const struct pack_ctx *c, uint32_t id, struct pith_buf *
         size_t h = 0;
         hdr[h++] = (uint8_t)((30 << 3 | 2) | 0x80);
         hdr[h++] = (uint8_t)((30 << 3 | 2) >> 7);
-        for (size_t v = s->flow.len; ; v >>= 7) {
+        for (size_t v = s->flow.len;; v >>= 7) {
             hdr[h++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
             if (v < 0x80)
                 break;

@@ -380,30 +380,37 @@ struct slice_set {
     int truncated;
 };
 
-/* Functions reachable from `start` through resolved callers and callees, breadth first. */
+/* The functions a two-phase slice can reach from `start`: its transitive callers (phase 1
+ * climbs), then the transitive callees of all of them (phase 2 descends; summaries need every
+ * callee's flow). Breadth first, at most QUERY_SLICE_PROCS_MAX. */
+static void collect_dir(struct slice_set *s, const struct pith_index *ix, size_t from, int callers)
+{
+    for (size_t q = from; q < s->ids.count; q++) {
+        const struct pith_disk_edge *e;
+        size_t n = callers ? pith_index_callers(ix, s->ids.items[q], &e)
+                           : pith_index_callees(ix, s->ids.items[q], &e);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t o = e[i].other, tmp;
+            if (!o || qmap_get(&s->index, o, &tmp) || !is_function(pith_index_symbol(ix, o)->kind))
+                continue;
+            if (s->ids.count >= QUERY_SLICE_PROCS_MAX) {
+                s->truncated = 1;
+                continue;
+            }
+            pith_vec_push(&s->ids, o);
+            qmap_put(&s->index, o, (uint32_t)s->ids.count);
+        }
+    }
+}
+
 static int collect(struct slice_set *s, const struct pith_index *ix, uint32_t start, int inter)
 {
     qmap_init(&s->index);
     pith_vec_push(&s->ids, start);
     qmap_put(&s->index, start, 1);
-    for (size_t q = 0; inter && q < s->ids.count; q++) {
-        for (int dir = 0; dir < 2; dir++) {
-            const struct pith_disk_edge *e;
-            size_t n = dir ? pith_index_callers(ix, s->ids.items[q], &e)
-                           : pith_index_callees(ix, s->ids.items[q], &e);
-            for (size_t i = 0; i < n; i++) {
-                uint32_t o = e[i].other, tmp;
-                if (!o || qmap_get(&s->index, o, &tmp) ||
-                    !is_function(pith_index_symbol(ix, o)->kind))
-                    continue;
-                if (s->ids.count >= QUERY_SLICE_PROCS_MAX) {
-                    s->truncated = 1;
-                    continue;
-                }
-                pith_vec_push(&s->ids, o);
-                qmap_put(&s->index, o, (uint32_t)s->ids.count);
-            }
-        }
+    if (inter) {
+        collect_dir(s, ix, 0, 1);
+        collect_dir(s, ix, 0, 0);
     }
     for (size_t i = 0; i < s->ids.count; i++) {
         int err;
