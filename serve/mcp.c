@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "common/utf8.h"
 #include "common/version.h"
+#include "serve/index_handle.h"
 #include "serve/query.h"
 
 #include <cjson/cJSON.h>
@@ -405,8 +406,11 @@ static cJSON *do_tools_call(struct mcp_session *s, const cJSON *id, const cJSON 
     int err = query_parse(req, (int)words.count, words.items);
     int usage = err < 0;
     if (err == 0) {
+        struct index_snapshot *snap = s->handle ? index_handle_acquire(s->handle) : NULL;
         req->json = 1;
-        err = query_run(&answer, s->ix, req);
+        err = query_run(&answer, snap ? index_snapshot_index(snap) : s->ix, req);
+        if (snap)
+            index_handle_release(s->handle, snap);
     }
     /* the message now, before anything else can set another */
     pith_buf_puts(&msg, err < 0 ? pith_error_last() : "");
@@ -550,12 +554,10 @@ int mcp_handle_line(struct pith_buf *out, struct mcp_session *s, const char *lin
     return wrote;
 }
 
-int mcp_serve(const struct pith_index *ix, FILE *in, FILE *out)
+int mcp_serve(struct mcp_session *s, FILE *in, FILE *out)
 {
-    struct mcp_session s;
     struct pith_buf line = PITH_BUF_INIT, ans = PITH_BUF_INIT;
     int over = 0, err = 0;
-    mcp_session_init(&s, ix);
     for (;;) {
         int c = getc_unlocked(in);
         if (c != EOF && c != '\n') {
@@ -572,7 +574,7 @@ int mcp_serve(const struct pith_index *ix, FILE *in, FILE *out)
             put_reply(&ans, reply_error(NULL, MCP_INVALID_REQUEST,
                                         "message line longer than %u bytes", MCP_LINE_MAX));
         else
-            mcp_handle_line(&ans, &s, line.ptr, line.len);
+            mcp_handle_line(&ans, s, line.ptr, line.len);
         if (ans.len && (fwrite(ans.ptr, 1, ans.len, out) != ans.len || fflush(out) != 0)) {
             err = pith_error_set(PITH_EIO, "cannot write to the MCP client");
             break;

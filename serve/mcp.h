@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct index_handle;
 struct pith_index;
 
 #define MCP_LINE_MAX  (1u << 20) /* bytes of one message line, newline excluded */
@@ -24,14 +25,19 @@ enum {
     MCP_INTERNAL_ERROR = -32603
 };
 
-/* One client connection. A value struct; nothing to release. */
+/* One client connection. A value struct; nothing to release. Answers come from `handle`'s
+ * current snapshot when it is set (so the session follows INDEX when pith-pack replaces it),
+ * else from `ix`. */
 struct mcp_session {
     const struct pith_index *ix; /* borrowed; outlives the session */
+    struct index_handle *handle; /* borrowed, or NULL */
     const char *version;         /* the negotiated protocol version (static), NULL before
                                     initialize */
     int initialized;             /* notifications/initialized received */
 };
 
+/* Starts a session on `ix` (may be NULL for protocol-only use); set s->handle afterwards to
+ * answer from a hot-swappable index instead. */
 void mcp_session_init(struct mcp_session *s, const struct pith_index *ix);
 
 /* The protocol versions this server speaks, newest first (static strings); sets *count. */
@@ -45,9 +51,10 @@ const char *const *mcp_versions(size_t *count);
  * was appended, else 0. */
 int mcp_handle_line(struct pith_buf *out, struct mcp_session *s, const char *line, size_t len);
 
-/* Reads message lines from `in` until end of file, writing each answer line to `out` and
- * flushing it. A line longer than MCP_LINE_MAX is skipped and answered with -32600 (id null).
- * Returns 0 at end of input, or PITH_EIO when writing fails (pith_error_last() set). */
-int mcp_serve(const struct pith_index *ix, FILE *in, FILE *out);
+/* Reads message lines from `in` until end of file, answering them in session `s`, writing each
+ * answer line to `out` and flushing it. A line longer than MCP_LINE_MAX is skipped and answered
+ * with -32600 (id null). Returns 0 at end of input, or PITH_EIO when writing fails
+ * (pith_error_last() set). */
+int mcp_serve(struct mcp_session *s, FILE *in, FILE *out);
 
 #endif

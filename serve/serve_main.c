@@ -31,7 +31,8 @@ static const char usage[] =
     "  --mcp     the Model Context Protocol over stdio: JSON-RPC 2.0, one message per line;\n"
     "            one tool per query operation (symbol, callers, callees, impact, search,\n"
     "            ...), each answering with the JSON of `pith query --json` (docs/MCP.md).\n"
-    "            Protocol versions 2025-06-18, 2025-03-26, 2024-11-05.\n"
+    "            Protocol versions 2025-06-18, 2025-03-26, 2024-11-05. Follows INDEX when\n"
+    "            pith-pack replaces it.\n"
     "\n"
     "exit codes: 0 ok (end of input), 2 usage, 3 fatal (missing or corrupt index, I/O)\n";
 
@@ -54,6 +55,29 @@ static int serve_http(const char *index, const char *addr, const char *token_env
     if (err < 0) {
         fprintf(stderr, "pith-serve: %s\n", pith_error_last());
         return err == PITH_EUSAGE ? PITH_EXIT_USAGE : PITH_EXIT_FATAL;
+    }
+    return PITH_EXIT_OK;
+}
+
+/* MCP on stdio over a hot-swappable handle: a long agent session sees the index that
+ * `pith index` rebuilds while it runs. */
+static int serve_mcp(const char *index)
+{
+    struct index_handle *h;
+    int err = index_handle_new(&h, index, stderr);
+    if (err < 0) {
+        fprintf(stderr, "pith-serve: %s\n", pith_error_last());
+        return PITH_EXIT_FATAL;
+    }
+    struct mcp_session s;
+    mcp_session_init(&s, NULL);
+    s.handle = h;
+    signal(SIGPIPE, SIG_IGN); /* a client gone: the write fails (exit 3) */
+    err = mcp_serve(&s, stdin, stdout);
+    index_handle_free(h);
+    if (err < 0) {
+        fprintf(stderr, "pith-serve: %s\n", pith_error_last());
+        return PITH_EXIT_FATAL;
     }
     return PITH_EXIT_OK;
 }
@@ -92,6 +116,8 @@ int main(int argc, char **argv)
     }
     if (http_addr)
         return serve_http(index, http_addr, token_env);
+    if (mcp_mode)
+        return serve_mcp(index);
     struct pith_index *ix;
     int err = pith_index_open(&ix, index);
     if (err < 0) {
@@ -100,7 +126,7 @@ int main(int argc, char **argv)
     }
     /* a client that goes away makes a write fail (exit 3) rather than kill the process */
     signal(SIGPIPE, SIG_IGN);
-    err = mcp_mode ? mcp_serve(ix, stdin, stdout) : serve_stdio(ix, stdin, stdout);
+    err = serve_stdio(ix, stdin, stdout);
     pith_index_free(ix);
     if (err < 0) {
         fprintf(stderr, "pith-serve: %s\n", pith_error_last());

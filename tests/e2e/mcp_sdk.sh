@@ -15,4 +15,27 @@ expect_contains "MCP SDK client" "$out" "ok: "
 run sh -c "printf '%s\n' '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}' | '$PITH' serve -i '$T/idx' --mcp"
 [ $rc = 0 ] || fail "pith serve --mcp exited $rc: $err"
 expect_eq "pith serve --mcp ping" "$out" '{"jsonrpc":"2.0","id":1,"result":{}}'
+# a long session follows the index when `pith index` replaces it (hot swap)
+cp -r tests/fixtures/pyresolve "$T/repo"
+run "$PITH" index "$T/repo" -o "$T/idx2"
+[ $rc = 0 ] || fail "index of the copy exited $rc: $err"
+mkfifo "$T/in"
+"$B/pith-serve" -i "$T/idx2" --mcp <"$T/in" >"$T/out" 2>"$T/serve.err" &
+pid=$!
+exec 3>"$T/in"
+call='{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"symbol","arguments":{"name":"pkg/core.py:brand_new"}}}'
+echo "${call/ID/1}" >&3
+for _ in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.05; done # answered from the old one
+printf '\n\ndef brand_new():\n    return 1\n' >>"$T/repo/pkg/core.py"
+run "$PITH" index "$T/repo" -o "$T/idx2"
+[ $rc = 0 ] || fail "re-index exited $rc: $err"
+sleep 0.5 # index_handle looks at INDEX at most every 200 ms
+echo "${call/ID/2}" >&3
+exec 3>&-
+wait $pid || fail "pith-serve --mcp exited $?: $(cat "$T/serve.err")"
+first=$(sed -n 1p "$T/out")
+second=$(sed -n 2p "$T/out")
+expect_contains "before the swap" "$first" '"isError":true'
+expect_contains "after the swap" "$second" '\"qualname\":\"pkg/core.py:brand_new\"'
+expect_contains "after the swap" "$second" '"isError":false'
 exit 0

@@ -564,7 +564,9 @@ PITH_TEST(serve_mcp_serve_lines)
     fputs("\n" RPC("\"method\":\"notifications/initialized\"") "\n", in);
     fputs(RPC("\"id\":2,\"method\":\"ping\""), in); /* the last line has no newline */
     rewind(in);
-    CHECK_EQ_INT(mcp_serve(NULL, in, out), 0);
+    struct mcp_session s;
+    mcp_session_init(&s, NULL);
+    CHECK_EQ_INT(mcp_serve(&s, in, out), 0);
     rewind(out);
     char buf[512];
     size_t n = fread(buf, 1, sizeof buf - 1, out);
