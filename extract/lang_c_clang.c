@@ -88,6 +88,7 @@ struct worker {
     /* per unit */
     CXTranslationUnit tu;
     PITH_VEC(struct fcache) files;
+    struct pith_hashmap file_ids; /* CXFile pointer bytes -> index in files */
     PITH_VEC(struct macro_exp) macros;
     int macros_sorted;
     struct frame stack[MAX_STACK];
@@ -130,10 +131,10 @@ static const char *rel_of(struct worker *w, CXFile f)
 {
     if (!f)
         return NULL;
-    for (size_t i = w->files.count; i-- > 0;) {
-        if (w->files.items[i].file == f)
-            return w->files.items[i].rel;
-    }
+    uint32_t idx;
+    void *key = f;
+    if (pith_hashmap_get(&w->file_ids, (const char *)&key, sizeof key, &idx))
+        return w->files.items[idx].rel;
     CXString s = clang_getFileName(f);
     const char *name = clang_getCString(s);
     const char *rel = NULL;
@@ -147,6 +148,9 @@ static const char *rel_of(struct worker *w, CXFile f)
     clang_disposeString(s);
     struct fcache fc = { f, rel };
     pith_vec_push(&w->files, fc);
+    void **k = pith_arena_alloc(&w->arena, sizeof *k); /* the map borrows its keys */
+    *k = f;
+    pith_hashmap_put(&w->file_ids, (const char *)k, sizeof *k, (uint32_t)w->files.count - 1);
     return rel;
 }
 
@@ -811,6 +815,8 @@ static void do_unit(struct worker *w, const struct compdb_entry *e)
     if (!why) {
         w->tu = tu;
         w->files.count = 0;
+        pith_hashmap_release(&w->file_ids);
+        pith_hashmap_init(&w->file_ids);
         w->macros.count = 0;
         w->macros_sorted = 1;
         w->depth = 0;
@@ -1059,6 +1065,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
     for (int i = 0; i < jobs; i++) {
         ws[i].sh = &sh;
         ws[i].index = clang_createIndex(0, 0);
+        pith_hashmap_init(&ws[i].file_ids);
         pith_arena_init(&ws[i].arena);
         pith_buf_init(&ws[i].tmp);
     }
@@ -1116,6 +1123,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
         pith_vec_release(&w->fails);
         pith_vec_release(&w->sources);
         pith_vec_release(&w->files);
+        pith_hashmap_release(&w->file_ids);
         pith_vec_release(&w->macros);
         pith_buf_release(&w->tmp);
     }
