@@ -36,6 +36,7 @@ embed() {
         --embed-batch 4 "$@"
     printf '%s\n%s\n' "$out" "$err" >>"$LOG"
 }
+faults_seen() { curl -s "$URL/stats" | sed 's/.*"faults":\([0-9]*\).*/\1/'; }
 texts_served() { curl -s "$URL/stats" | sed 's/.*"texts":\([0-9]*\).*/\1/'; }
 verify_cache() { # DIR: every row checksum holds
     run "$EMBED" --cache-verify "$1"
@@ -118,13 +119,22 @@ expect_contains "third run" "$err" "42 vectors reused, 0 embedded"
 
 # 4. a killed run and a torn tail leave a cache that opens and verifies
 embed k0 "openai:$URL" --embed-dims 512 --cache "$T/c-k" # fill
-"$EMBED" "$T/graph.pstg" -o "$T/k.pstg" --embed "openai:$URL/f/stall/" --embed-dims 512 \
-    --embed-key-env PITH_E2E_KEY --embed-doc-prefix "x: " --cache "$T/c-k" >>"$LOG" 2>&1 &
+rows0=$("$EMBED" --cache-verify "$T/c-k" | sed 's/.*: \([0-9]*\) rows/\1/')
+faults0=$(faults_seen)
+# 3 batches arrive, the 4th stalls: killed while waiting, the 3 batches stay
+"$EMBED" "$T/graph.pstg" -o "$T/k.pstg" --embed "openai:$URL/f/okx3,stall/" --embed-dims 512 \
+    --embed-batch 4 --embed-parallel 1 --embed-key-env PITH_E2E_KEY --embed-doc-prefix "x: " \
+    --cache "$T/c-k" >>"$LOG" 2>&1 &
 KPID=$!
-sleep 1
+for _ in $(seq 200); do # until the stalled 4th request has reached the server
+    [ "$(faults_seen)" -gt "$faults0" ] && break
+    sleep 0.1
+done
 kill -9 $KPID 2>/dev/null
 wait $KPID 2>/dev/null
 verify_cache "$T/c-k"
+rows1=$("$EMBED" --cache-verify "$T/c-k" | sed 's/.*: \([0-9]*\) rows/\1/')
+[ $((rows1 - rows0)) -ge 10 ] || fail "the killed run kept $((rows1 - rows0)) rows, expected its 3 batches"
 f=$(ls "$T/c-k"/*.vec | head -1)
 printf 'torn row bytes' >>"$f"
 run "$EMBED" --cache-verify "$T/c-k"
