@@ -166,14 +166,25 @@ PITH_TEST(use_lite_vectors_match_reference)
     float *blas = calloc(r.count * USE_LITE_DIM, sizeof(float));
     float *plain = calloc(r.count * USE_LITE_DIM, sizeof(float));
     use_lite_embed(m, r.texts, r.count, blas, 1);
-    use_lite_embed(m, r.texts, r.count, plain, 0);
     size_t checked;
     double d_blas = max_diff(&r, blas, &checked);
+    size_t n_blas = checked;
     CHECK(checked >= 28);
-    double d_plain = max_diff(&r, plain, &checked);
-    fprintf(stderr,
-            "  use_lite: %zu reference vectors, max abs diff %.3g (cblas), %.3g (plain C)\n",
-            checked, d_blas, d_plain);
+    /* the plain-C loops on every third case (ASan makes them slow), the 300-token one included */
+    struct ref sub = r;
+    sub.texts = calloc(r.count, sizeof *sub.texts);
+    sub.vectors = calloc(r.count, sizeof *sub.vectors);
+    sub.count = 0;
+    for (size_t i = 0; i < r.count; i += 3) {
+        sub.texts[sub.count] = r.texts[i];
+        sub.vectors[sub.count++] = r.vectors[i];
+    }
+    use_lite_embed(m, sub.texts, sub.count, plain, 0);
+    double d_plain = max_diff(&sub, plain, &checked);
+    free(sub.texts);
+    free(sub.vectors);
+    fprintf(stderr, "  use_lite: max abs diff %.3g (cblas, %zu vectors), %.3g (plain C, %zu)\n",
+            d_blas, n_blas, d_plain, checked);
     CHECK(d_blas <= TOLERANCE);
     CHECK(d_plain <= TOLERANCE);
     /* rows are unit length; the empty text gets a zero row */
