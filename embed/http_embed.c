@@ -79,20 +79,29 @@ static int take_vector(float *row, const cJSON *arr, uint32_t dim)
                               "the server returned a %d-dimensional vector, expected %u "
                               "(set --embed-dims to the model's dimension)",
                               n, dim);
-    double norm = 0;
-    int i = 0;
+    /* normalised in double, scaled by the largest magnitude first: any finite input gives
+     * finite floats */
+    double big = 0, norm = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, arr)
     {
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
             return pith_error_set(PITH_EPARSE, "an embedding holds a non-number");
-        row[i++] = (float)v->valuedouble;
-        norm += v->valuedouble * v->valuedouble;
+        if (fabs(v->valuedouble) > big)
+            big = fabs(v->valuedouble);
     }
-    if (norm > 0) {
-        float inv = (float)(1.0 / sqrt(norm));
-        for (uint32_t k = 0; k < dim; k++)
-            row[k] *= inv;
+    if (big > 0) {
+        cJSON_ArrayForEach(v, arr)
+        {
+            double x = v->valuedouble / big;
+            norm += x * x;
+        }
+        norm = sqrt(norm); /* of the scaled vector: 1 <= norm <= sqrt(dim) */
+    }
+    int i = 0;
+    cJSON_ArrayForEach(v, arr)
+    {
+        row[i++] = big > 0 ? (float)(v->valuedouble / big / norm) : 0.0f;
     }
     return 0;
 }
