@@ -364,13 +364,22 @@ static void add_text(cJSON *content, const char *text, size_t len)
     free(copy);
 }
 
-/* 1 when `answer` is a JSON object with an "error" member (docs/QUERIES.md error answers). */
-static int is_error_answer(const char *answer, size_t len)
+/* 1 when `answer` is a JSON object with an "error" member (docs/QUERIES.md error answers, and
+ * answers such as context's budget_too_small). When `msg` is empty, appends the answer's
+ * "message" or, without one, its "error" kind. */
+static int is_error_answer(const char *answer, size_t len, struct pith_buf *msg)
 {
     cJSON *j = cJSON_ParseWithLength(answer, len);
-    int yes = cJSON_IsObject(j) && get(j, "error") != NULL;
+    const cJSON *kind = cJSON_IsObject(j) ? get(j, "error") : NULL;
+    if (kind && msg->len == 0) {
+        const cJSON *m = get(j, "message");
+        if (cJSON_IsString(m))
+            pith_buf_puts(msg, m->valuestring);
+        else if (cJSON_IsString(kind))
+            pith_buf_puts(msg, kind->valuestring);
+    }
     cJSON_Delete(j);
-    return yes;
+    return kind != NULL;
 }
 
 static cJSON *do_tools_call(struct mcp_session *s, const cJSON *id, const cJSON *params)
@@ -426,12 +435,14 @@ static cJSON *do_tools_call(struct mcp_session *s, const cJSON *id, const cJSON 
     }
     while (answer.len && answer.ptr[answer.len - 1] == '\n')
         answer.ptr[--answer.len] = '\0';
-    int is_error = err < 0 && is_error_answer(answer.ptr, answer.len);
+    /* an error object, whatever the code (context's budget_too_small answers with 0) */
+    int is_error = answer.len && (err < 0 || strstr(answer.ptr, "\"error\":")) &&
+                   is_error_answer(answer.ptr, answer.len, &msg);
 
     cJSON *res = cJSON_CreateObject();
     cJSON *content = cJSON_AddArrayToObject(res, "content");
     if (is_error)
-        add_text(content, msg.ptr ? msg.ptr : "failed", msg.len);
+        add_text(content, msg.len ? msg.ptr : "failed", msg.len ? msg.len : 6);
     add_text(content, answer.ptr ? answer.ptr : "", answer.len);
     cJSON_AddBoolToObject(res, "isError", is_error);
     r = reply_result(id, res);

@@ -229,6 +229,11 @@ if (byName.context) {
     assert.equal(res.isError, false);
     assert.ok(a.tokens <= 200, `tokens ${a.tokens} > 200`);
   });
+  await checkAsync("context: a budget too small is a tool error", async () => {
+    const res = await client.callTool({ name: "context", arguments: { name: "pkg/core.py:Registry.fetch", budget: 30 } });
+    assert.equal(res.isError, true);
+    assert.equal(JSON.parse(res.content[1].text).error, "budget_too_small");
+  });
 }
 
 // Protocol errors reject the SDK's promise with McpError and the JSON-RPC code.

@@ -529,6 +529,13 @@ PITH_TEST(serve_mcp_call_equals_query)
         CHECK_EQ_STR(jpath_str(a, "error", NULL, NULL), "usage");
         cJSON_Delete(a);
     }
+    /* an answer that is an error object is a tool error even when the engine returns 0 */
+    if (query_op_find("context")) {
+        a = call_tool(&s, "context", "{\"name\":\"a.py:g\",\"budget\":30}", &is_error);
+        CHECK_EQ_INT(is_error, 1);
+        CHECK_EQ_STR(jpath_str(a, "error", NULL, NULL), "budget_too_small");
+        cJSON_Delete(a);
+    }
     /* a string longer than the engine takes is refused by its schema (maxLength) */
     struct pith_buf args = PITH_BUF_INIT;
     pith_buf_puts(&args, RPC("\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":"
