@@ -586,12 +586,20 @@ static int in_dunder_all(const struct pith_index *ix, uint32_t id)
 }
 
 /* 1 when class `cls` or an in-repo base defines a method `name`, or has a base outside the
- * repository; `*why` says which. */
-static int may_override(
-    const struct pith_index *ix, uint32_t cls, const char *name, int depth, const char **why)
+ * repository; `*why` says which. Each class is decoded once, at most 64 per question. */
+static int override_walk(const struct pith_index *ix,
+                         uint32_t cls,
+                         const char *name,
+                         int depth,
+                         const char **why,
+                         struct qmap *seen,
+                         int *left)
 {
-    if (depth <= 0 || !cls)
+    uint32_t dummy;
+    if (depth <= 0 || !cls || *left <= 0 || qmap_get(seen, cls, &dummy))
         return 0;
+    qmap_put(seen, cls, 1);
+    (*left)--;
     unsigned char *raw = NULL;
     size_t len = 0;
     if (pith_index_record(ix, cls, &raw, &len) < 0)
@@ -610,7 +618,7 @@ static int may_override(
         const uint32_t *ids;
         size_t k = pith_index_find_name(ix, last, &ids);
         int found = 0;
-        for (size_t j = 0; j < k && !yes; j++) {
+        for (size_t j = 0; j < k && !yes && *left > 0; j++) {
             const struct pith_disk_symbol *bs = pith_index_symbol(ix, ids[j]);
             if (bs->kind != K_CLASS)
                 continue;
@@ -624,7 +632,7 @@ static int may_override(
             }
             pith_buf_release(&q);
             if (!yes)
-                yes = may_override(ix, ids[j], name, depth - 1, why);
+                yes = override_walk(ix, ids[j], name, depth - 1, why, seen, left);
         }
         if (!found && !yes) {
             yes = 1;
@@ -633,6 +641,17 @@ static int may_override(
         }
     }
     pith__symbol_record__free_unpacked(rec, NULL);
+    return yes;
+}
+
+static int may_override(
+    const struct pith_index *ix, uint32_t cls, const char *name, int depth, const char **why)
+{
+    struct qmap seen;
+    int left = 64;
+    qmap_init(&seen);
+    int yes = override_walk(ix, cls, name, depth, why, &seen, &left);
+    qmap_release(&seen);
     return yes;
 }
 
@@ -683,9 +702,6 @@ static const char *exemption(const struct pith_index *ix, uint32_t id, struct de
             return why;
     }
     if (s->kind == K_METHOD) {
-        const char *why = NULL;
-        if (may_override(ix, s->parent, name, 4, &why))
-            return why;
         /* another class defines the same method name: dynamic dispatch may reach it */
         const uint32_t *ids;
         size_t k = pith_index_find_name(ix, name, &ids);
@@ -693,6 +709,9 @@ static const char *exemption(const struct pith_index *ix, uint32_t id, struct de
             if (ids[j] != id && pith_index_symbol(ix, ids[j])->kind == K_METHOD)
                 return "another class has a method of that name (dynamic dispatch)";
         }
+        const char *why = NULL;
+        if (may_override(ix, s->parent, name, 4, &why))
+            return why;
     }
     if (s->kind == K_FUNCTION && in_dunder_all(ix, id))
         return "exported in __all__";

@@ -149,14 +149,25 @@ static int prefixed(const char *prefix, const char *name)
     return prefix && strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
-/* 1 when class `id` derives from one of l->bases, through in-repo classes up to `depth`. */
-static int derives_from_test_base(const struct pith_index *ix,
-                                  const struct test_lang *l,
-                                  uint32_t id,
-                                  int depth)
+/* Bounds the walk up a class hierarchy resolved by base names: each class is decoded once, and
+ * at most BASES_WALK_MAX classes per question (a name like "Codec" may denote a hundred). */
+#define BASES_WALK_MAX 64
+struct base_walk {
+    struct qmap seen;
+    int left;
+};
+
+static int derives_walk(const struct pith_index *ix,
+                        const struct test_lang *l,
+                        uint32_t id,
+                        int depth,
+                        struct base_walk *w)
 {
-    if (!l->bases || depth <= 0)
+    uint32_t dummy;
+    if (depth <= 0 || w->left <= 0 || qmap_get(&w->seen, id, &dummy))
         return 0;
+    qmap_put(&w->seen, id, 1);
+    w->left--;
     Pith__SymbolRecord *rec = rec_load(ix, id);
     if (!rec)
         return 0;
@@ -170,7 +181,7 @@ static int derives_from_test_base(const struct pith_index *ix,
             yes = 1;
             break;
         }
-        /* an in-repo base class of that name */
+        /* in-repo base classes of that name */
         char name[256];
         if (n == 0 || n >= sizeof name)
             continue;
@@ -178,12 +189,28 @@ static int derives_from_test_base(const struct pith_index *ix,
         name[n] = '\0';
         const uint32_t *ids;
         size_t k = pith_index_find_name(ix, name, &ids);
-        for (size_t j = 0; j < k && j < 8 && !yes; j++) {
+        for (size_t j = 0; j < k && !yes && w->left > 0; j++) {
             if (ids[j] != id && pith_index_symbol(ix, ids[j])->kind == 2 /* class */)
-                yes = derives_from_test_base(ix, l, ids[j], depth - 1);
+                yes = derives_walk(ix, l, ids[j], depth - 1, w);
         }
     }
     pith__symbol_record__free_unpacked(rec, NULL);
+    return yes;
+}
+
+/* 1 when class `id` derives from one of l->bases, through in-repo classes up to `depth`. */
+static int derives_from_test_base(const struct pith_index *ix,
+                                  const struct test_lang *l,
+                                  uint32_t id,
+                                  int depth)
+{
+    if (!l->bases)
+        return 0;
+    struct base_walk w;
+    qmap_init(&w.seen);
+    w.left = BASES_WALK_MAX;
+    int yes = derives_walk(ix, l, id, depth, &w);
+    qmap_release(&w.seen);
     return yes;
 }
 
