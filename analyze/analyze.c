@@ -1,8 +1,8 @@
 /* pith-analyze driver logic: facts.pstg -> resolve (callgraph.c) -> graph.pstg, and the
  * deterministic text dump of a graph. */
 #include "analyze.h"
-#include "ir.h"
 #include "callgraph_c.h"
+#include "ir.h"
 
 #include "common/cpu.h"
 #include "common/err.h"
@@ -431,7 +431,8 @@ int analyze_run(const struct analyze_opts *opts)
     }
     double t1 = now_s();
     analyze_graph_build(&g, facts.items, facts.count, opts->repo_root, threads);
-    ir_flows_attach(&flows, &g->graph, facts.items, facts.count, threads); /* CFG/DFG/PDG */
+    /* CFG, def-use and control dependence of every function body (ir.c) */
+    ir_flows_attach(&flows, &g->graph, facts.items, facts.count, threads);
     callgraph_c_build(&cgc, &cst, &g->graph, facts.items, facts.count); /* C/C++ edges */
     if (cst.no_compdb)
         fprintf(stderr,

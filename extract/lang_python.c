@@ -98,7 +98,8 @@ struct lang_python {
     PITH_VEC(void *) tmp;
     struct pith_buf sig; /* signature being built */
     struct pith_buf lit; /* string literal being decoded */
-    struct ir_python *ir; /* statement IR lowering (ir_python.c) */
+    /* statement IR lowering (ir_python.c); NULL with PITH_NO_FLOW set */
+    struct ir_python *ir;
 };
 
 static TSSymbol sym_id(const TSLanguage *l, const char *name)
