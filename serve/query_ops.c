@@ -341,6 +341,7 @@ static const struct query_op_info ops[] = {
         .args = { {
                       .name = "location",
                       .type = QUERY_ARG_STRING,
+                      .required = 1,
                       .description = "Needed: FILE:LINE, the file as indexed (relative to the "
                                      "repository root), e.g. 'pkg/core.py:42'.",
                   },

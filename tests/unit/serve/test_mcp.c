@@ -459,9 +459,21 @@ PITH_TEST(serve_mcp_string_rules)
                 if (!refused)
                     continue;
                 struct pith_buf line = PITH_BUF_INIT;
-                pith_buf_printf(&line, CALL("1", "{\"name\":\"%s\",\"arguments\":{\"%s\":%s%s%s}}"),
-                                ops[i].name, ai->name, ai->type == QUERY_ARG_STRINGS ? "[\"" : "\"",
-                                bad[b], ai->type == QUERY_ARG_STRINGS ? "\"]" : "\"");
+                /* the other required arguments with plain values, then the bad one */
+                pith_buf_printf(&line,
+                                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+                                "\"params\":{\"name\":\"%s\",\"arguments\":{",
+                                ops[i].name);
+                for (size_t r = 0; r < QUERY_OP_ARGS_MAX && ops[i].args[r].name; r++) {
+                    if (r != a && ops[i].args[r].required)
+                        pith_buf_printf(&line, "\"%s\":%s,", ops[i].args[r].name,
+                                        ops[i].args[r].type == QUERY_ARG_STRINGS ? "[\"a.py\"]"
+                                        : ops[i].args[r].type == QUERY_ARG_INT   ? "1"
+                                                                                 : "\"a.py:1\"");
+                }
+                int list = ai->type == QUERY_ARG_STRINGS;
+                pith_buf_printf(&line, "\"%s\":%s%s%s}}}", ai->name, list ? "[\"" : "\"", bad[b],
+                                list ? "\"]" : "\"");
                 const char *got = send(&s, line.ptr);
                 if (!strstr(got, "\"code\":-32602") ||
                     !strstr(got, path && bad[b][0] != '-' ? "must be relative" : "must not start"))
