@@ -285,3 +285,144 @@ PITH_TEST(flow_complexity_and_edges)
     }
     flows_close(&fs);
 }
+
+/* ---- C constructs the Python front end never emits, as the C lowering will give them ----- */
+
+struct irb {
+    Pith__IrStmt st[32];
+    Pith__IrStmt *sp[32];
+    uint32_t lists[32][4];
+    char *strs[32][2];
+    size_t n;
+};
+
+static uint32_t
+irb_add(struct irb *b, Pith__IrOp op, uint32_t line, const char *def, const char *use)
+{
+    size_t i = b->n++;
+    Pith__IrStmt init = PITH__IR_STMT__INIT;
+    b->st[i] = init;
+    b->st[i].op = op;
+    b->st[i].line = b->st[i].end_line = line;
+    if (def) {
+        b->strs[i][0] = (char *)def;
+        b->st[i].defs = &b->strs[i][0];
+        b->st[i].n_defs = 1;
+    }
+    if (use) {
+        b->strs[i][1] = (char *)use;
+        b->st[i].uses = &b->strs[i][1];
+        b->st[i].n_uses = 1;
+    }
+    b->sp[i] = &b->st[i];
+    return (uint32_t)i + 1;
+}
+
+/* Sets a list (body or handlers) of statement `id` from up to 4 ids (0 ends). */
+static void irb_list(struct irb *b, uint32_t id, int handlers, uint32_t a, uint32_t c, uint32_t d)
+{
+    uint32_t *l = b->lists[id - 1];
+    size_t n = 0;
+    uint32_t v[3] = { a, c, d };
+    for (int i = 0; i < 3 && v[i]; i++)
+        l[n++] = v[i];
+    if (handlers) {
+        b->st[id - 1].handlers = l;
+        b->st[id - 1].n_handlers = n;
+    } else {
+        b->st[id - 1].body = l;
+        b->st[id - 1].n_body = n;
+    }
+}
+
+/*  1 int f(int x) {
+ *  2     int r = 0;
+ *  3     switch (x) {
+ *  4     case 1: r = 1;              falls through into case 2
+ *  5     case 2: r += 2; break;
+ *  6     default: r = 9;
+ *  7     }
+ *  8     if (r < 0) goto out;
+ *  9     do { r--; } while (r > 5);
+ * 10 out: return r;
+ *    }                                                                                      */
+PITH_TEST(flow_c_switch_goto_do_while)
+{
+    struct irb b = { 0 };
+    uint32_t s_r = irb_add(&b, PITH__IR_OP__IR_SIMPLE, 2, "r", NULL);
+    uint32_t sw = irb_add(&b, PITH__IR_OP__IR_SWITCH, 3, NULL, "x");
+    uint32_t c1 = irb_add(&b, PITH__IR_OP__IR_CASE, 4, NULL, NULL);
+    uint32_t a1 = irb_add(&b, PITH__IR_OP__IR_SIMPLE, 4, "r", NULL);
+    uint32_t c2 = irb_add(&b, PITH__IR_OP__IR_CASE, 5, NULL, NULL);
+    uint32_t a2 = irb_add(&b, PITH__IR_OP__IR_SIMPLE, 5, "r", "r");
+    uint32_t br = irb_add(&b, PITH__IR_OP__IR_BREAK, 5, NULL, NULL);
+    uint32_t cd = irb_add(&b, PITH__IR_OP__IR_CASE, 6, NULL, NULL);
+    uint32_t a3 = irb_add(&b, PITH__IR_OP__IR_SIMPLE, 6, "r", NULL);
+    uint32_t iff = irb_add(&b, PITH__IR_OP__IR_IF, 8, NULL, NULL);
+    uint32_t t1 = irb_add(&b, PITH__IR_OP__IR_TEST, 8, NULL, "r");
+    uint32_t go = irb_add(&b, PITH__IR_OP__IR_GOTO, 8, NULL, NULL);
+    uint32_t dw = irb_add(&b, PITH__IR_OP__IR_DO_WHILE, 9, NULL, NULL);
+    uint32_t dec = irb_add(&b, PITH__IR_OP__IR_SIMPLE, 9, "r", "r");
+    uint32_t t2 = irb_add(&b, PITH__IR_OP__IR_TEST, 9, NULL, "r");
+    uint32_t lab = irb_add(&b, PITH__IR_OP__IR_LABEL, 10, NULL, NULL);
+    uint32_t ret = irb_add(&b, PITH__IR_OP__IR_RETURN, 10, NULL, "r");
+    irb_list(&b, sw, 1, c1, c2, cd);
+    irb_list(&b, c1, 0, a1, 0, 0);
+    irb_list(&b, c2, 0, a2, br, 0);
+    irb_list(&b, cd, 0, a3, 0, 0);
+    b.st[cd - 1].is_default = 1;
+    b.st[iff - 1].cond = t1;
+    irb_list(&b, iff, 0, go, 0, 0);
+    b.st[go - 1].label = (char *)"out";
+    b.st[lab - 1].label = (char *)"out";
+    b.st[dw - 1].cond = t2;
+    irb_list(&b, dw, 0, dec, 0, 0);
+    uint32_t top[] = { s_r, sw, iff, dw, lab, ret };
+    char *params[] = { (char *)"x" };
+    Pith__FunctionIr ir = PITH__FUNCTION_IR__INIT;
+    ir.line = 1;
+    ir.params = params;
+    ir.n_params = 1;
+    ir.stmts = b.sp;
+    ir.n_stmts = b.n;
+    ir.body = top;
+    ir.n_body = 6;
+
+    struct pith_arena a;
+    pith_arena_init(&a);
+    struct flow fl;
+    cfg_build(&fl, &a, &ir, NULL, 0);
+    dfg_solve(&fl);
+    pdg_build(&fl);
+    Pith__FunctionFlow *f = flow_to_proto(&fl);
+    flow_release(&fl);
+    CHECK(has_edge(f, 3, "switch", 4, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(has_edge(f, 3, "switch", 5, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(has_edge(f, 3, "switch", 6, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(!has_edge(f, 3, "switch", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALSE)); /* has a default */
+    CHECK(has_edge(f, 4, "stmt", 5, PITH__FLOW_EDGE_KIND__FEDGE_FALL));     /* fall-through */
+    CHECK(has_edge(f, 5, "break", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(!has_edge(f, 5, "break", 6, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(has_edge(f, 6, "stmt", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(has_edge(f, 8, "goto", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALL)); /* to the label */
+    /* body again: a branch keeps its true/false kind on the edge that loops back */
+    CHECK(has_edge(f, 9, "do-while", 9, PITH__FLOW_EDGE_KIND__FEDGE_TRUE));
+    CHECK(has_edge(f, 9, "do-while", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
+    /* three-way switch, if, do-while: 1 + 2 + 1 + 1 */
+    CHECK_EQ_INT(f->cyclomatic, 5);
+    /* every write of r reaches the return through some path except the overwritten r = 1 */
+    int reach[11] = { 0 };
+    for (size_t i = 0; i < f->n_du; i++) {
+        const Pith__FlowNode *d = f->nodes[f->du[i]->def - 1], *u = f->nodes[f->du[i]->use - 1];
+        if (u->line == 10 && strcmp(u->text, "return") == 0 && d->line <= 10)
+            reach[d->line] = 1;
+    }
+    CHECK(!reach[2] && !reach[4] && reach[5] && reach[6] && reach[9]);
+    /* the return runs on every path: control dependent on the entry only */
+    for (size_t i = 0; i < f->n_cd; i++) {
+        if (f->nodes[f->cd[i]->dst - 1]->line == 10 &&
+            strcmp(f->nodes[f->cd[i]->dst - 1]->text, "return") == 0)
+            CHECK_EQ_INT(f->cd[i]->src, 1);
+    }
+    pith_arena_release(&a);
+}
