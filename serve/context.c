@@ -5,7 +5,8 @@
  *   lowest-ranked item and render again; the header states the exact count it belongs to.
  *
  * Ranks: 0 signature and parameters, 1 the first CODE_HEAD lines of the code, 2 each caller's
- * call line (3 for ambiguous call sites), 4 each in-repo callee's signature and summary, 5 the
+ * call line, 3 ambiguous call lines and each call's backward slice in its caller (the statements
+ * it depends on), 4 each in-repo callee's signature and summary, 5 the
  * rest of the code, 6 external callees. Code lines are kept as a prefix; call lines are shown
  * grouped by file. */
 #include "common/artifact.h"
@@ -15,6 +16,7 @@
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
 #include "serve/bpe.h"
+#include "serve/flow_slice.h"
 #include "serve/query_ext.h"
 #include "serve/serve_int.h"
 
@@ -134,12 +136,15 @@ static const char *src_line(const struct src_file *f, uint32_t line, size_t *len
 
 /* ---- items ----------------------------------------------------------------------------------- */
 
-enum section { SEC_PARAMS, SEC_CODE, SEC_CALLERS, SEC_CALLEES, SEC_EXTERNAL, SEC_COUNT };
+enum section { SEC_PARAMS, SEC_CODE, SEC_CALLERS, SEC_SLICE, SEC_CALLEES, SEC_EXTERNAL, SEC_COUNT };
 
-static const char *const section_title[SEC_COUNT] = { "signature", "code", "callers", "callees",
-                                                      "external calls" };
-static const char *const section_json[SEC_COUNT] = { "signature", "code", "callers", "callees",
-                                                     "external" };
+static const char *const section_title[SEC_COUNT] = {
+    "signature", "code",
+    "callers",   "what each call depends on (backward slice in the caller)",
+    "callees",   "external calls"
+};
+static const char *const section_json[SEC_COUNT] = { "signature", "code",    "callers",
+                                                     "slice",     "callees", "external" };
 
 struct item {
     enum section sec;
@@ -211,6 +216,90 @@ static int cmp_caller(const void *a, const void *b)
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
     return x < y ? -1 : x > y;
+}
+
+#define SLICE_LINES_MAX 6
+
+/* For each call site, the statements of the caller the call depends on: the
+ * backward intraprocedural slice from the call's line over the caller's stored PDG
+ * (serve/flow_slice.c), its own line and the def line left out, at most SLICE_LINES_MAX lines
+ * nearest the call. Callers without flow layers give no item. */
+static void slice_items(itemvec *v,
+                        struct src_cache *cache,
+                        const struct pith_index *ix,
+                        const struct caller_site *cs,
+                        size_t n)
+{
+    struct pith_buf t = PITH_BUF_INIT, j = PITH_BUF_INIT;
+    Pith__SymbolRecord *rec = NULL;
+    uint32_t rec_id = 0;
+    for (size_t i = 0; i < n && v->count < CONTEXT_ITEMS; i++) {
+        const struct pith_disk_edge *ce = cs[i].e;
+        if (ce->other != rec_id) {
+            if (rec)
+                pith__symbol_record__free_unpacked(rec, NULL);
+            rec = rec_get(ix, ce->other);
+            rec_id = ce->other;
+        }
+        const Pith__FunctionFlow *fl = rec ? rec->flow : NULL;
+        if (!fl || fl->n_nodes == 0)
+            continue;
+        struct flow_proc proc = { fl, NULL, 0 };
+        uint8_t *marks = pith_xcalloc(fl->n_nodes + 1, 1);
+        uint8_t *mp[1] = { marks };
+        uint32_t lines[SLICE_LINES_MAX];
+        size_t nl = 0;
+        if (flow_slice(mp, &proc, 1, 0, ce->line, NULL, 0) > 0) {
+            /* nearest lines before the call first */
+            for (size_t k = fl->n_nodes; k >= 1 && nl < SLICE_LINES_MAX; k--) {
+                const Pith__FlowNode *node = fl->nodes[k - 1];
+                if (!marks[k] || node->line == 0 || node->line >= ce->line ||
+                    node->line == fl->line)
+                    continue;
+                int dup = 0;
+                for (size_t m = 0; m < nl; m++)
+                    dup |= lines[m] == node->line;
+                if (!dup)
+                    lines[nl++] = node->line;
+            }
+        }
+        free(marks);
+        if (nl == 0)
+            continue;
+        /* ascending */
+        for (size_t a = 1; a < nl; a++) {
+            for (size_t b = a; b > 0 && lines[b - 1] > lines[b]; b--) {
+                uint32_t tmp = lines[b];
+                lines[b] = lines[b - 1];
+                lines[b - 1] = tmp;
+            }
+        }
+        const struct pith_disk_symbol *cs_sym = pith_index_symbol(ix, ce->other);
+        struct src_file *cf = cs_sym->file ? src_get(cache, ix, cs_sym->file) : NULL;
+        const char *path = q_symbol_path(ix, ce->other);
+        pith_buf_printf(&t, "%s:%u\n", path, ce->line);
+        pith_buf_puts(&j, "{\"file\":");
+        pith_buf_put_json_str(&j, path);
+        pith_buf_printf(&j, ",\"line\":%u,\"lines\":[", ce->line);
+        for (size_t k = 0; k < nl; k++) {
+            size_t len = 0;
+            const char *text = cf ? src_line(cf, lines[k], &len) : NULL;
+            struct pith_buf tmp = PITH_BUF_INIT;
+            if (text)
+                put_trimmed(&tmp, text, len, LINE_TEXT_MAX);
+            pith_buf_printf(&t, "  %u  %s\n", lines[k], tmp.ptr ? tmp.ptr : "");
+            pith_buf_printf(&j, "%s[%u,", k ? "," : "", lines[k]);
+            pith_buf_put_json_str(&j, tmp.ptr ? tmp.ptr : "");
+            pith_buf_putc(&j, ']');
+            pith_buf_release(&tmp);
+        }
+        pith_buf_puts(&j, "]}");
+        item_add(v, SEC_SLICE, 3, 0, &t, &j);
+    }
+    if (rec)
+        pith__symbol_record__free_unpacked(rec, NULL);
+    pith_buf_release(&t);
+    pith_buf_release(&j);
 }
 
 /* Fills `v` with every candidate item for symbol `id`; sets *code_status. */
@@ -307,6 +396,7 @@ static void gather(itemvec *v,
         item_add(v, SEC_CALLERS, ce->confidence >= 900 ? 2 : 3, 0, &t, &j);
         v->items[v->count - 1].file = cs_sym->file;
     }
+    slice_items(v, cache, ix, cs, n);
     free(cs);
 
     /* callees: in-repo ones once each, external ones as one line */
@@ -360,9 +450,6 @@ static void gather(itemvec *v,
     pith_buf_release(&ext_t);
     pith_buf_release(&ext_j);
     qmap_release(&seen);
-
-    /* Slice lines join here when analyze records the PDG: items of a SEC_SLICE section with
-     * rank 2 (the statements of NAME's callers that feed its arguments or use its result). */
 
     for (size_t i = 0; i < v->count; i++) {
         const char *s2 = json ? v->items[i].json : v->items[i].text;
@@ -456,10 +543,12 @@ static void render(struct pith_buf *out,
             pith_buf_putc(out, ']');
         }
         pith_buf_printf(out,
-                        ",\"slice\":[],\"callers_total\":%zu,\"omitted\":{\"code_lines\":%zu,"
-                        "\"callers\":%zu,\"callees\":%zu,\"external\":%zu,\"signature\":%zu}}\n",
+                        ",\"callers_total\":%zu,\"omitted\":{\"code_lines\":%zu,"
+                        "\"callers\":%zu,\"slice\":%zu,\"callees\":%zu,\"external\":%zu,"
+                        "\"signature\":%zu}}\n",
                         callers_total, o.counts[SEC_CODE], o.counts[SEC_CALLERS],
-                        o.counts[SEC_CALLEES], o.counts[SEC_EXTERNAL], o.counts[SEC_PARAMS]);
+                        o.counts[SEC_SLICE], o.counts[SEC_CALLEES], o.counts[SEC_EXTERNAL],
+                        o.counts[SEC_PARAMS]);
         return;
     }
     pith_buf_printf(out, "context of %s  (%s, %s:%u-%u)\ntokens: %zu of %u",
@@ -479,6 +568,10 @@ static void render(struct pith_buf *out,
         if (o.counts[SEC_CALLERS]) {
             pith_buf_printf(out, "%s%zu of %zu call sites", sep, o.counts[SEC_CALLERS],
                             callers_total);
+            sep = ", ";
+        }
+        if (o.counts[SEC_SLICE]) {
+            pith_buf_printf(out, "%s%zu call-site slices", sep, o.counts[SEC_SLICE]);
             sep = ", ";
         }
         if (o.counts[SEC_CALLEES]) {

@@ -149,14 +149,16 @@ static const struct query_op_info ops[] = {
             "budget (cl100k tokens, counted exactly; never more than the budget): its signature "
             "and parameter types, its code (read from the indexed repository; 'source' says "
             "'changed' or 'missing' when the file no longer matches the index), every caller's "
-            "call line (file:line and the source text), and its callees' signatures with "
-            "one-line summaries. Ranked: signature, first 25 code lines, call sites, callees, "
-            "the rest of the code, external calls; what did not fit is counted in 'omitted'. "
-            "Use it instead of reading whole files. Returns JSON {op, symbol, budget, tokens, "
-            "source, signature: {signature, params: [{name, type, default}], returns}, code: "
-            "[[line, text]], callers: [{file, sites: [[line, text, caller]]}], callees: "
-            "[{qualname, signature, summary}], external: [names], slice: [], callers_total, omitted: "
-            "{code_lines, callers, callees, external, signature}}.",
+            "call line (file:line and the source text), the caller statements each call "
+            "depends on (backward slice), and its callees' signatures with one-line summaries. "
+            "Ranked: signature, first 25 code lines, call sites, slices, callees, the rest of "
+            "the code, external calls; what did not fit is counted in 'omitted'. Use it instead "
+            "of reading whole files. Returns JSON {op, symbol, budget, tokens, source, "
+            "signature: {signature, params: [{name, type, default}], returns}, code: [[line, "
+            "text]], callers: [{file, sites: [[line, text, caller]]}], slice: [{file, line, "
+            "lines: [[line, text]]}], callees: [{qualname, signature, summary}], external: "
+            "[names], callers_total, omitted: {code_lines, callers, slice, callees, external, "
+            "signature}}.",
         .args = {
             {
                 .name = "name",

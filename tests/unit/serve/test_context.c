@@ -288,6 +288,10 @@ PITH_TEST(serve_context_never_exceeds_budget)
                           "pkg/__init__.py\n  11  reg.fetch(\"a\")  [init_all]\n"
                           "pkg/shapes.py\n  31  r.fetch(\"k\")  [build]\n"));
     CHECK(strstr(out.ptr, "pkg/core.py:Registry.validate  def validate(self, value)\n"));
+    /* each call's backward slice in its caller: app.py:11 defines r, pkg/__init__.py:10 reg */
+    CHECK(strstr(out.ptr, "## what each call depends on (backward slice in the caller)\n"
+                          "app.py:12\n  11  r = Registry(pkg.core.Store())\n"));
+    CHECK(strstr(out.ptr, "pkg/__init__.py:11\n  10  reg = make_registry()\n"));
     CHECK(strstr(out.ptr, "   34          return self.validate(value)\n"));
     CHECK(!strstr(out.ptr, "omitted:"));
     /* a tight one says what it left out */
