@@ -23,6 +23,7 @@ struct http_embed {
     char *id;
     char *url;
     char *auth; /* "Authorization: Bearer KEY": never printed */
+    int model_checked;
     struct http_embed_stats stats;
 };
 
@@ -362,6 +363,30 @@ static void slot_start(struct http_embed *h,
     h->stats.requests++;
 }
 
+/* 1 (message set) when the first answer names another model than --embed-model: neither name
+ * a prefix of the other, so "nomic-embed-text" matches "nomic-embed-text:latest" and
+ * "text-embedding-ada-002" matches "text-embedding-ada-002-v2". TEI names no model. */
+static int model_mismatch(const struct http_embed *h, const char *body, size_t len)
+{
+    const char *want = h->opt.model;
+    if (!want || !want[0] || h->opt.format == HTTP_EMBED_TEI)
+        return 0;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
+    int bad = 0;
+    if (cJSON_IsString(m) && m->valuestring[0]) {
+        size_t a = strlen(want), b = strlen(m->valuestring);
+        bad = strncmp(want, m->valuestring, a < b ? a : b) != 0;
+        if (bad)
+            pith_error_set(PITH_EUNSUPPORTED,
+                           "the server answered with model \"%.100s\", not \"%.100s\" "
+                           "(--embed-model)",
+                           m->valuestring, want);
+    }
+    cJSON_Delete(root);
+    return bad;
+}
+
 /* What to do with a finished request. */
 enum outcome { DONE, RETRY, FATAL };
 
@@ -412,6 +437,13 @@ static enum outcome slot_finish(struct http_embed *h,
         return RETRY;
     if (h->base.dim == 0)
         h->base.dim = dim;
+    if (!h->model_checked && model_mismatch(h, s->resp.ptr, s->resp.len)) {
+        free(*vecs);
+        *vecs = NULL;
+        *ecode = PITH_EUNSUPPORTED;
+        return FATAL;
+    }
+    h->model_checked = 1;
     return DONE;
 }
 

@@ -94,6 +94,10 @@ verify_cache "$T/c-dims"
 embed f-dims2 "tei:$URL" --embed-dims 768 --cache "$T/c-dims2"
 [ $rc = 3 ] || fail "dims 768 against a 512-d server: exit $rc"
 expect_contains "dims 768" "$err" "expected 768"
+# a server answering with another model than --embed-model is refused
+embed f-model "ollama:$URL/f/model/" --embed-model use-lite --cache "$T/c-model"
+[ $rc = 3 ] || fail "model mismatch: exit $rc"
+expect_contains "model mismatch" "$err" 'answered with model "other-model", not "use-lite"'
 # a retried fault that never ends fails after the retries
 embed f-500 "openai:$URL/f/500x100/" --embed-dims 512 --embed-retries 2 --cache "$T/c-500"
 [ $rc = 3 ] || fail "persistent 500: exit $rc"

@@ -15,6 +15,7 @@
 //   trunc    200 with the JSON cut in half
 //   dims     200 with vectors one float short
 //   short    200 with one vector fewer than inputs
+//   model    200 naming another model ("other-model") than the request's
 // e.g. http://127.0.0.1:PORT/f/429,500x2/v1/embeddings; /f/okx3,500x1000/ fails after 3 batches.
 // GET /stats: {"requests": served embedding requests, "texts": texts embedded, "faults": n};
 // POST /stats/reset zeroes them.
@@ -81,13 +82,14 @@ async function serveEmbed(res, endpoint, req, fault) {
   let vecs = await embedTexts(inputs);
   if (fault === "dims") vecs = vecs.map((v) => v.slice(0, v.length - 1));
   if (fault === "short") vecs = vecs.slice(0, Math.max(0, vecs.length - 1));
+  const name = fault === "model" ? "other-model" : req.model ?? "use-lite";
   let body;
   if (endpoint === "/v1/embeddings") {
     // newest first, so the client must sort by index
     const data = vecs.map((v, i) => ({ object: "embedding", index: i, embedding: v })).reverse();
-    body = { object: "list", model: req.model ?? "use-lite", data, usage: { prompt_tokens: 0, total_tokens: 0 } };
+    body = { object: "list", model: name, data, usage: { prompt_tokens: 0, total_tokens: 0 } };
   } else if (endpoint === "/api/embed") {
-    body = { model: req.model ?? "use-lite", embeddings: vecs };
+    body = { model: name, embeddings: vecs };
   } else {
     body = vecs;
   }
@@ -141,6 +143,7 @@ const server = http.createServer((request, res) => {
         case "trunc":
         case "dims":
         case "short":
+        case "model":
           return await serveEmbed(res, path, req, fault);
         case "500":
           return send(res, 500, { error: "injected failure" });
