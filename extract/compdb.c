@@ -115,6 +115,15 @@ static void split_command(struct strvec *out, const char *cmd)
     pith_buf_release(&w);
 }
 
+/* Options that write files (dependency output) or turn warnings into errors: parsing for an
+ * index must not write into the tree, nor give up on a unit over a warning. */
+static int drop_arg(const char *a)
+{
+    return !strcmp(a, "-MD") || !strcmp(a, "-MMD") || !strcmp(a, "-MP") ||
+           !strncmp(a, "-Wp,-MD", 7) || !strncmp(a, "-Wp,-MMD", 8) || !strcmp(a, "-Werror") ||
+           !strncmp(a, "-Werror=", 8) || !strcmp(a, "-pedantic-errors");
+}
+
 static void entry_free(struct compdb_entry *e)
 {
     free(e->file);
@@ -176,9 +185,14 @@ int compdb_load(struct compdb *out, const char *path)
                 free(a);
                 continue;
             }
-            if (!strcmp(a, "-o") && i + 1 < raw.count) {
+            if ((!strcmp(a, "-o") || !strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ")) &&
+                i + 1 < raw.count) {
                 free(a);
                 free(raw.items[++i]);
+                continue;
+            }
+            if (drop_arg(a)) {
+                free(a);
                 continue;
             }
             char *abs = a[0] == '-' ? NULL : compdb_abspath(e.directory, a);
@@ -193,7 +207,6 @@ int compdb_load(struct compdb *out, const char *path)
         if (raw.count)
             free(raw.items[0]);
         pith_vec_release(&raw);
-        e.args[e.arg_count++] = pith_xstrdup("-fparse-all-comments"); /* leading doc comments */
         e.args[e.arg_count++] = pith_xstrdup("-working-directory");
         e.args[e.arg_count++] = pith_xstrdup(e.directory);
         pith_vec_push(out, e);

@@ -325,3 +325,22 @@ PITH_TEST(c_tree_sitter_without_compdb)
     CHECK(g && g->status == PITH__FILE_STATUS__FILE_OK); /* error-tolerant, never fatal */
     facts_release(&f);
 }
+
+PITH_TEST(c_compdb_drops_depfiles_and_werror)
+{
+    const char *dir = pith_test_tmpdir();
+    put(dir, "cc.json",
+        "[{\"directory\": \"/r\", \"file\": \"a.c\", \"arguments\": [\"cc\", \"-Wp,-MMD,.a.o.d\", "
+        "\"-MD\", \"-MF\", \"a.d\", \"-Werror\", \"-Werror=vla\", \"-DX\", \"-c\", \"a.c\"]}]");
+    struct pith_buf p = PITH_BUF_INIT;
+    pith_buf_printf(&p, "%s/cc.json", dir);
+    struct compdb db = { 0 };
+    CHECK_EQ_INT(compdb_load(&db, p.ptr), 0);
+    CHECK_EQ_INT(db.count, 1);
+    if (db.count) {
+        CHECK_EQ_INT(db.items[0].arg_count, 3); /* -DX, -working-directory /r */
+        CHECK_EQ_STR(db.items[0].args[0], "-DX");
+    }
+    compdb_release(&db);
+    pith_buf_release(&p);
+}
