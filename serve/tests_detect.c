@@ -319,6 +319,87 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 #define TESTS_WALK_MAX 200000u
+#define REF_NAMES_MAX  4096u
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
+}
+
+/* 1 when text[0, len) mentions `name` as a value: the identifier not followed by '(' (a call is
+ * a graph edge already, resolved or not). */
+static int mentions(const char *text, size_t len, const char *name, size_t nl)
+{
+    for (size_t i = 0; i + nl <= len; i++) {
+        if (memcmp(text + i, name, nl) != 0)
+            continue;
+        if ((i && ident_char(text[i - 1])) || (i + nl < len && ident_char(text[i + nl])))
+            continue;
+        size_t k = i + nl;
+        while (k < len && (text[k] == ' ' || text[k] == '\t'))
+            k++;
+        if (k < len && text[k] == '(')
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+/* Tests that pass a reached function as a value (`check(slug, cases)`, `map(f, xs)`): the call
+ * graph has calls, not references, so the test files' sources are searched for the bare names
+ * of the reached functions and methods (3 bytes or longer), inside each test case's lines. */
+static void tests_by_reference(q_idvec *out, const struct pith_index *ix, const q_idvec *reached)
+{
+    PITH_VEC(const char *) names = { 0 };
+    for (size_t i = 0; i < reached->count && names.count < REF_NAMES_MAX; i++) {
+        const struct pith_disk_symbol *s = pith_index_symbol(ix, reached->items[i]);
+        const char *name = pith_index_str(ix, s->name);
+        if ((s->kind == 3 || s->kind == 4) && strlen(name) >= 3 &&
+            q_test_role(ix, reached->items[i]) == Q_TEST_NONE)
+            pith_vec_push(&names, name);
+    }
+    uint32_t nf = pith_index_file_count(ix), n = pith_index_symbol_count(ix);
+    struct pith_buf src = PITH_BUF_INIT, prefix = PITH_BUF_INIT;
+    for (uint32_t f = 1; f <= nf && names.count; f++) {
+        const struct pith_disk_file *df = pith_index_file(ix, f);
+        const char *path = pith_index_str(ix, df->path);
+        if (!q_test_file(pith_index_str(ix, df->language), path))
+            continue;
+        int changed = 0;
+        pith_buf_clear(&src);
+        if (q_read_source(&src, &changed, ix, path, df->content_hash) < 0 || changed || !src.ptr)
+            continue;
+        /* line starts */
+        PITH_VEC(uint32_t) ls = { 0 };
+        pith_vec_push(&ls, 0);
+        for (size_t i = 0; i < src.len; i++) {
+            if (src.ptr[i] == '\n')
+                pith_vec_push(&ls, (uint32_t)(i + 1));
+        }
+        pith_buf_clear(&prefix);
+        pith_buf_printf(&prefix, "%s:", path);
+        for (uint32_t id = run_start(ix, prefix.ptr); id <= n; id++) {
+            const struct pith_disk_symbol *s = pith_index_symbol(ix, id);
+            if (strncmp(pith_index_str(ix, s->qualname), prefix.ptr, prefix.len) != 0)
+                break;
+            if (q_test_role(ix, id) != Q_TEST_CASE || !s->start_line || s->start_line > ls.count)
+                continue;
+            size_t a = ls.items[s->start_line - 1];
+            size_t b = s->end_line < ls.count ? ls.items[s->end_line] : src.len;
+            for (size_t k = 0; k < names.count; k++) {
+                if (b > a && mentions(src.ptr + a, b - a, names.items[k], strlen(names.items[k]))) {
+                    pith_vec_push(out, id);
+                    break;
+                }
+            }
+        }
+        pith_vec_release(&ls);
+    }
+    pith_buf_release(&src);
+    pith_buf_release(&prefix);
+    pith_vec_release(&names);
+}
 
 void q_tests_affected(q_idvec *out,
                       int *truncated,
@@ -374,6 +455,7 @@ void q_tests_affected(q_idvec *out,
             pith_vec_push(&queue, e[j].other);
         }
     }
+    tests_by_reference(out, ix, &queue);
     /* sort and deduplicate what was appended */
     size_t m = out->count - start;
     if (m > 1) {

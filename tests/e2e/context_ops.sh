@@ -15,6 +15,10 @@ q() { run "$PITH" query -i "$T/idx" "$@"; [ $rc = 0 ] || fail "query $* exited $
 q impact calc/stats.py:mean --json
 tests=$(printf '%s' "$out" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["results"][0]["tests"]))')
 expect_eq "impact mean tests" "$tests" "tests/test_stats.py:TestStats.test_center tests/test_stats.py:TestStats.test_median tests/test_stats.py:TestStats.test_stdev tests/test_stats.py:TestStats.test_variance tests/test_stats.py:TestSummary.test_describe tests/test_stats.py:TestSummary.test_spread"
+# slug is only passed as a value in test_slug: found by the reference search
+q impact calc/text.py:slug --json
+tests=$(printf '%s' "$out" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)["results"][0]["tests"]))')
+expect_eq "impact slug tests" "$tests" "tests/test_text.py:TestText.test_slug"
 q impact calc/arith.py:power
 expect_contains "impact command" "$out" "python3 -m unittest tests.test_arith.TestArith.test_power"
 
