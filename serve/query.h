@@ -59,9 +59,10 @@ struct query_req {
                                  --interprocedural); its --var V is in arg2 */
 };
 
-/* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search), the rest its
- * arguments and options in any order (`--depth D`, `--depth=D`, `-k N`, `--json`, `-i PATH`,
- * `--` ends options). Options an OP does not take are usage errors.
+/* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search|context|overview|
+ * diff-impact|dead|path|cycles, and the flow operations), the rest its arguments and options in
+ * any order (`--depth D`, `--depth=D`, `-k N`, `--budget T`, `--git REV`, `--dot`, `--json`,
+ * `-i PATH`, `--` ends options). Options an OP does not take are usage errors.
  * Returns 0 or PITH_EUSAGE with pith_error_last() set. */
 int query_parse(struct query_req *out, int argc, char *const *argv);
 
