@@ -277,6 +277,8 @@ static void slice_items(itemvec *v,
         const struct pith_disk_symbol *cs_sym = pith_index_symbol(ix, ce->other);
         struct src_file *cf = cs_sym->file ? src_get(cache, ix, cs_sym->file) : NULL;
         const char *path = q_symbol_path(ix, ce->other);
+        if (!cf || cf->status != 0)
+            continue; /* changed or gone: the lines would not be the indexed ones */
         pith_buf_printf(&t, "%s:%u\n", path, ce->line);
         pith_buf_puts(&j, "{\"file\":");
         pith_buf_put_json_str(&j, path);

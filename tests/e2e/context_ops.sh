@@ -31,6 +31,16 @@ expect_eq "diff-impact git" "$got" "['calc/text.py:shout'] ['tests/test_text.py:
 cmd=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["test_command"].splitlines()[1])')
 ( cd "$T/repo" && $cmd >"$T/ut.txt" 2>&1 ) && fail "the mutated test passed"
 grep -q "Ran 1 test" "$T/ut.txt" || fail "unittest command: $(cat "$T/ut.txt")"
+# context says when the indexed source changed, and shows no stale lines
+q context calc/text.py:shout
+expect_contains "context changed" "$out" "source changed since indexing, code not shown"
+case "$out" in *'text.upper() + "!!"'*) fail "context showed a changed line" ;; esac
+# symlinks out of the repository are not followed
+rm "$T/repo/calc/recur.py" && ln -s /etc/passwd "$T/repo/calc/recur.py"
+q context calc/recur.py:fib --json
+expect_contains "context outside root" "$out" '"source":"missing"'
+case "$out" in *root:*) fail "context read outside the repository" ;; esac
+git -C "$T/repo" checkout -q -- calc/recur.py 2>/dev/null || { rm -f "$T/repo/calc/recur.py"; cp "$ROOT/tests/fixtures/testsel/calc/recur.py" "$T/repo/calc/recur.py"; }
 # diff-impact from files
 q diff-impact calc/recur.py
 expect_contains "diff-impact files" "$out" " affected tests (3):
