@@ -113,12 +113,15 @@ bench_corpus() {
     echo
     echo "#### $name: $units units, $lines lines of .c/.h in the indexed folders ($dirs)"
     $B/pith-extract "$R" -o "$WORK/$name.facts" --max-size 100000000 2>"$WORK/$name.extract.err" || true
-    grep -c 'skipped' "$WORK/$name.extract.err" | sed 's/^/  files skipped by pith-extract: /'
+    echo "  files skipped by pith-extract: $(grep -c 'skipped' "$WORK/$name.extract.err" || true)"
+    grep 'skipped' "$WORK/$name.extract.err" | head -5 | sed 's/^/    /' || true
     $B/pith-analyze "$WORK/$name.facts" -o "$WORK/$name.graph" 2>/dev/null
     $B/pith-analyze --dump "$WORK/$name.graph" > "$WORK/$name.pith"
     python3 "$WORK/dump_cg.py" "$R/compile_commands.json" > "$WORK/$name.clang"
     echo "== direct call edges: pith vs clang debug.DumpCallGraph"
-    python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 30
+    python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 0 | head -2
+    echo "== the same with __compiletime_assert_<__COUNTER__> names normalised"
+    python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 30 --normalize-counter
     echo "pith edge kinds:"
     awk '$1 == "edge" { for (i = 1; i <= NF; i++) if ($i == "->") { print $(i + 2); break } }' \
         "$WORK/$name.pith" | sort | uniq -c | sort -rn | sed 's/^/  /'

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares pith's direct C call edges with clang's debug.DumpCallGraph.
 
-usage: c_edges.py PITH_EDGE_LINES CLANG_CALLGRAPH_DUMP [--show N]
+usage: c_edges.py PITH_EDGE_LINES CLANG_CALLGRAPH_DUMP [--show N] [--normalize-counter]
 
 PITH_EDGE_LINES: `pith-analyze --dump` output ("edge CALLER -> CALLEE KIND CONF L..:.. name=...").
 CLANG_CALLGRAPH_DUMP: stderr of clang --analyze -analyzer-checker=debug.DumpCallGraph.
@@ -12,6 +12,19 @@ count: a call bound by USR to a declaration outside the repository. Prints preci
 pith's direct (direct + constructor) edges against clang's, then the differences."""
 import re
 import sys
+
+
+COUNTER = re.compile(r'__compiletime_assert_\d+')
+
+
+def norm(name):
+    # BUILD_BUG_ON()/compiletime_assert() declare and call __compiletime_assert_<__COUNTER__>:
+    # the number differs in every unit that includes the same header function, while pith
+    # records a header function once (from the first unit that reaches it)
+    return COUNTER.sub('__compiletime_assert_#', name) if NORMALIZE else name
+
+
+NORMALIZE = False
 
 
 def bare(q):
@@ -34,7 +47,7 @@ def pith_edges(path):
             if kind != 'external':
                 continue
             callee = m.group(6)  # a function declared, not defined, in the repository
-        pair = (bare(caller), bare(callee))
+        pair = (norm(bare(caller)), norm(bare(callee)))
         kinds.setdefault(pair, set()).add(kind)
         if kind in ('direct', 'constructor', 'ambiguous', 'external'):
             edges.add(pair)
@@ -49,13 +62,17 @@ def clang_edges(path):
             continue
         caller = m.group(1).strip()
         for callee in m.group(2).split():
-            edges.add((caller, callee))
+            edges.add((norm(caller), norm(callee)))
     return edges
 
 
 def main():
+    global NORMALIZE
     show = 20
     args = sys.argv[1:]
+    if '--normalize-counter' in args:
+        args.remove('--normalize-counter')
+        NORMALIZE = True
     if '--show' in args:
         i = args.index('--show')
         show = int(args[i + 1])

@@ -471,6 +471,8 @@ static void address_taken(struct worker *w, CXCursor ref, CXCursor fn)
             }
             continue;
         }
+        if (k == CXCursor_GenericSelectionExpr)
+            return; /* an association of _Generic: called (see generic_selection), not stored */
         if (k == CXCursor_CallExpr) {
             unsigned idx = w->stack[i].child; /* 1-based position of the child being walked */
             if (idx <= 1)
@@ -552,9 +554,56 @@ static void address_taken(struct worker *w, CXCursor ref, CXCursor fn)
     pith_vec_push(&w->refs, r);
 }
 
+struct gsel {
+    struct worker *w;
+    const char *want;
+    unsigned index, matches;
+    CXCursor found;
+};
+
+static enum CXChildVisitResult gsel_visit(CXCursor c, CXCursor parent, CXClientData data)
+{
+    (void)parent;
+    struct gsel *g = data;
+    if (g->index++ == 0)
+        return CXChildVisit_Continue; /* the controlling expression */
+    if (clang_getCursorKind(c) != CXCursor_DeclRefExpr)
+        return CXChildVisit_Continue;
+    CXCursor fn = clang_getCursorReferenced(c);
+    if (is_function_kind(clang_getCursorKind(fn)) &&
+        !strcmp(fn_type_of(g->w, clang_getCursorType(fn)), g->want)) {
+        g->found = fn;
+        g->matches++;
+    }
+    return CXChildVisit_Continue;
+}
+
+/* `_Generic(x, T1: f1, T2: f2)(...)`: libclang does not say which association was chosen, so
+ * the function whose type is the type called (when exactly one is) is the callee. */
+static CXCursor generic_selection(struct worker *w, CXCursor call)
+{
+    CXCursor e = first_child(call);
+    while (clang_getCursorKind(e) == CXCursor_UnexposedExpr ||
+           clang_getCursorKind(e) == CXCursor_ParenExpr)
+        e = first_child(e);
+    if (clang_getCursorKind(e) != CXCursor_GenericSelectionExpr)
+        return clang_getNullCursor();
+    struct gsel g = { w, fn_type_of(w, clang_getCursorType(first_child(call))), 0, 0,
+                      clang_getNullCursor() };
+    if (!g.want[0])
+        return clang_getNullCursor();
+    clang_visitChildren(e, gsel_visit, &g);
+    return g.matches == 1 ? g.found : clang_getNullCursor();
+}
+
 static void call_site(struct worker *w, CXCursor c)
 {
     CXCursor ref = clang_getCursorReferenced(c);
+    int selected = 0;
+    if (clang_Cursor_isNull(ref)) {
+        ref = generic_selection(w, c);
+        selected = !clang_Cursor_isNull(ref);
+    }
     enum CXCursorKind rk = clang_getCursorKind(ref);
     struct ccall k = { 0 };
     CXFile f;
@@ -567,7 +616,7 @@ static void call_site(struct worker *w, CXCursor c)
     k.col = col ? col - 1 : 0;
     int n = clang_Cursor_getNumArguments(c);
     k.argc = n > 0 ? (uint32_t)n : 0;
-    k.callee = astr(w, clang_getCursorSpelling(c));
+    k.callee = astr(w, clang_getCursorSpelling(selected ? ref : c));
     k.callee_usr = k.macro = k.target_usr = k.fn_type = "";
     {
         CXFile sf;
@@ -619,8 +668,10 @@ static void call_site(struct worker *w, CXCursor c)
         unsigned l1, c1, o1, l2, c2, o2;
         clang_getSpellingLocation(clang_getRangeStart(r), &f1, &l1, &c1, &o1);
         clang_getSpellingLocation(clang_getRangeEnd(r), &f2, &l2, &c2, &o2);
-        if (f1 && f1 == f2)
+        if (f1 && f1 == f2 && o2 > o1 && o2 - o1 <= 200)
             k.callee = source_text(w, f1, o1, o2, 200);
+        if (!k.callee[0])
+            k.callee = "(expression)";
     }
     pith_vec_push(&w->calls, k);
 }

@@ -109,6 +109,7 @@ static const char c_expected[] = "a.c:helper -> util.h:twice direct 6\n"
                                  "cmd.c:run_handler -> cmd.c:inc indirect 59\n"
                                  "cmd.c:run_handler -> cmd.c:dec indirect 59\n"
                                  "cmd.c:set_hook -> cmd.c:dec indirect 65\n"
+                                 "cmd.c:use_generic -> cmd.c:gen_int direct 82\n"
                                  "ops.c:dispatch_open -> ops.c:ext4_open indirect 27\n"
                                  "ops.c:dispatch_open -> ops.c:nfs_open indirect 27\n";
 
