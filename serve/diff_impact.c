@@ -71,6 +71,8 @@ size_t q_diff_hunks(struct pith_buf *out, const char *diff, size_t len)
 /* Runs `git -C root diff -U0 ... REV --` into `out`. */
 static int git_diff(struct pith_buf *out, const char *root, const char *rev)
 {
+    if (rev[0] == '-') /* it would reach git as an option (--output=FILE writes a file) */
+        return pith_error_set(PITH_EUSAGE, "diff-impact: a revision may not start with '-'");
     int fds[2];
     if (pipe(fds) != 0)
         return pith_error_set(PITH_EIO, "pipe: %s", strerror(errno));
