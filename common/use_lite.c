@@ -1,6 +1,6 @@
 /* Universal Sentence Encoder Lite in C (see use_lite.h; file layout: embed/use_lite_convert.mjs,
  * model: shared/EMBEDDING.md). */
-#include "use_lite.h"
+#include "common/use_lite.h"
 
 #include "common/cpu.h"
 #include "common/err.h"
@@ -821,12 +821,12 @@ static void layer_norm(
 }
 
 /* Buffers for T token rows. */
-struct work {
+struct use_lite_work {
     size_t cap, score_cap;
     float *x, *x2, *h, *qkv, *ctx, *ffn, *scores;
 };
 
-static void work_reserve(struct work *w, size_t T)
+static void work_reserve(struct use_lite_work *w, size_t T)
 {
     if (T > w->cap) {
         free(w->x);
@@ -849,7 +849,7 @@ static void work_reserve(struct work *w, size_t T)
     }
 }
 
-static void work_release(struct work *w)
+static void work_release(struct use_lite_work *w)
 {
     free(w->x);
     free(w->x2);
@@ -863,7 +863,7 @@ static void work_release(struct work *w)
 
 /* One transformer layer over x[T×din] (seqs given by `at`, `lens`) into y[T×512]. */
 static void layer(const struct use_lite *m,
-                  struct work *w,
+                  struct use_lite_work *w,
                   int l,
                   const float *x,
                   float *y,
@@ -927,7 +927,7 @@ static void layer(const struct use_lite *m,
 }
 
 static void embed_with(const struct use_lite *m,
-                       struct work *w,
+                       struct use_lite_work *w,
                        const char *const *texts,
                        size_t count,
                        float *out,
@@ -1010,7 +1010,7 @@ static void embed_with(const struct use_lite *m,
 void use_lite_embed(
     const struct use_lite *m, const char *const *texts, size_t count, float *out, int blas)
 {
-    struct work w = { 0 };
+    struct use_lite_work w = { 0 };
     for (size_t i = 0; i < count; i += 32) {
         size_t n = count - i < 32 ? count - i : 32;
         embed_with(m, &w, texts + i, n, out + i * D1, blas);
@@ -1018,111 +1018,28 @@ void use_lite_embed(
     work_release(&w);
 }
 
-/* ---- the embedder ------------------------------------------------------------------------ */
-
-#define CHUNK 16 /* texts a thread takes at a time */
-
-struct use_lite_embedder {
-    struct pith_embedder base;
-    struct use_lite *m;
-    unsigned threads;
-    struct work *works; /* one per thread, kept across batches */
-};
-
-struct job {
-    struct use_lite_embedder *e;
-    const char *const *texts;
-    size_t count;
-    float *out;
-    atomic_size_t next;
-    unsigned index;
-};
-
-struct job_thread {
-    struct job *job;
-    unsigned index;
-};
-
-static void *job_run(void *arg)
+struct use_lite_work *use_lite_work_new(void)
 {
-    struct job_thread *t = arg;
-    struct job *j = t->job;
-    for (;;) {
-        size_t i = atomic_fetch_add(&j->next, CHUNK);
-        if (i >= j->count)
-            break;
-        size_t n = j->count - i < CHUNK ? j->count - i : CHUNK;
-        embed_with(j->e->m, &j->e->works[t->index], j->texts + i, n, j->out + i * D1, 1);
-    }
-    return NULL;
+    return pith_xcalloc(1, sizeof(struct use_lite_work));
 }
 
-static int
-embedder_batch(struct pith_embedder *self, const char *const *texts, size_t count, float *out)
+void use_lite_work_free(struct use_lite_work *w)
 {
-    struct use_lite_embedder *e = (struct use_lite_embedder *)self;
-    if (e->threads <= 1) {
-        for (size_t i = 0; i < count; i += 64) {
-            size_t n = count - i < 64 ? count - i : 64;
-            embed_with(e->m, &e->works[0], texts + i, n, out + i * D1, 1);
-        }
-        return 0;
-    }
-    struct job j = { e, texts, count, out, 0, 0 };
-    struct job_thread *ts = pith_xcalloc(e->threads, sizeof *ts);
-    pthread_t *tid = pith_xcalloc(e->threads, sizeof *tid);
-    unsigned started = 1;
-    for (unsigned i = 0; i < e->threads; i++) {
-        ts[i].job = &j;
-        ts[i].index = i;
-    }
-    for (; started < e->threads; started++) {
-        if (pthread_create(&tid[started], NULL, job_run, &ts[started]) != 0)
-            break;
-    }
-    job_run(&ts[0]);
-    for (unsigned i = 1; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(ts);
-    free(tid);
-    return 0;
+    if (!w)
+        return;
+    work_release(w);
+    free(w);
 }
 
-static void embedder_free(struct pith_embedder *self)
+void use_lite_embed_work(const struct use_lite *m,
+                         struct use_lite_work *w,
+                         const char *const *texts,
+                         size_t count,
+                         float *out,
+                         int blas)
 {
-    struct use_lite_embedder *e = (struct use_lite_embedder *)self;
-    for (unsigned i = 0; i < e->threads; i++)
-        work_release(&e->works[i]);
-    free(e->works);
-    use_lite_free(e->m);
-    free(e);
-}
-
-int use_lite_embedder_new(struct pith_embedder **out, const char *path, unsigned threads)
-{
-    *out = NULL;
-    struct use_lite *m;
-    int err = use_lite_open(&m, path);
-    if (err)
-        return err;
-    if (threads == 0)
-        threads = (unsigned)pith_cpu_count();
-    if (threads == 0)
-        threads = 1;
-    if (threads > 64)
-        threads = 64;
-    /* threads > 1: ours, each with its own buffers, over single-threaded GEMMs; else OpenBLAS
-     * threads inside each GEMM */
-    openblas_set_num_threads(threads > 1 ? 1 : pith_cpu_count());
-    struct use_lite_embedder *e = pith_xcalloc(1, sizeof *e);
-    e->m = m;
-    e->threads = threads;
-    e->works = pith_xcalloc(threads, sizeof *e->works);
-    e->base.id = use_lite_id(m);
-    e->base.dim = USE_LITE_DIM;
-    e->base.embed_batch = embedder_batch;
-    e->base.free = embedder_free;
-    e->base.state = e;
-    *out = &e->base;
-    return 0;
+    for (size_t i = 0; i < count; i += 32) {
+        size_t n = count - i < 32 ? count - i : 32;
+        embed_with(m, w, texts + i, n, out + i * D1, blas);
+    }
 }
