@@ -56,6 +56,7 @@ struct pith_index {
     const struct pith_disk_block *blocks;
     uint32_t block_count, rpb, record_count;
     struct pith_lexicon lex;
+    struct pith_vectors vecs;
 };
 
 static void fourcc(char out[5], uint32_t id)
@@ -372,6 +373,49 @@ static int check_lexicon(struct pith_index *ix, const unsigned char *p, uint64_t
     return 0;
 }
 
+static int check_vectors(struct pith_index *ix, const unsigned char *p, uint64_t len)
+{
+    const struct pith_disk_vecs_header *h = (const struct pith_disk_vecs_header *)p;
+    if (len < sizeof *h)
+        return PITH_CORRUPT("vectors section too short");
+    if (h->dim == 0 || h->dim > PITH_VECS_MAX_DIM || h->elem_size != 4 ||
+        h->row_count != (uint64_t)ix->nsyms + 1 || !all_zero(h->reserved, sizeof h->reserved))
+        return PITH_CORRUPT("vectors header does not match the symbol table");
+    if (!str_ok(ix, h->embedder) || h->embedder == 0)
+        return PITH_CORRUPT("vectors header has a bad embedder string");
+    uint64_t rows = h->row_count, flags_end = (sizeof *h + rows + 7) & ~(uint64_t)7;
+    if (len != flags_end + rows * h->dim * 4)
+        return PITH_CORRUPT("vectors length %llu does not match its counts",
+                            (unsigned long long)len);
+    const uint8_t *has = p + sizeof *h;
+    uint64_t present = 0;
+    for (uint64_t i = 0; i < rows; i++) {
+        if (has[i] > 1 || (i == 0 && has[i]))
+            return PITH_CORRUPT("vectors row %llu has a bad flag", (unsigned long long)i);
+        present += has[i];
+    }
+    for (uint64_t i = sizeof *h + rows; i < flags_end; i++) {
+        if (p[i])
+            return PITH_CORRUPT("vectors padding is not zero");
+    }
+    if (present != h->present)
+        return PITH_CORRUPT("vectors header counts %u rows, the flags %llu", h->present,
+                            (unsigned long long)present);
+    const float *f = (const float *)(p + flags_end);
+    for (uint64_t i = 0; i < rows * h->dim; i++) {
+        if (!isfinite(f[i]) || f[i] > 1.0001f || f[i] < -1.0001f)
+            return PITH_CORRUPT("vectors row %llu holds a value out of range",
+                                (unsigned long long)(i / h->dim));
+    }
+    ix->vecs.header = h;
+    ix->vecs.has = has;
+    ix->vecs.rows = f;
+    ix->vecs.dim = h->dim;
+    ix->vecs.row_count = h->row_count;
+    ix->vecs.embedder = ix->strs + h->embedder;
+    return 0;
+}
+
 /* ---- open ------------------------------------------------------------------------------- */
 
 /* 1 when the section table is well formed (the structural conditions check_shard's table loop
@@ -501,6 +545,9 @@ static int check_shard(struct pith_index *ix, unsigned flags)
     const struct pith_disk_section *lexi = find_section(ix, PITH_SEC_LEXI);
     if (!err && lexi)
         err = check_lexicon(ix, SEC_ARGS(lexi));
+    const struct pith_disk_section *vecs = find_section(ix, PITH_SEC_VECS);
+    if (!err && vecs)
+        err = check_vectors(ix, SEC_ARGS(vecs));
 #undef SEC_ARGS
     return err;
 }
@@ -534,6 +581,9 @@ static int check_manifest_agrees(const struct pith_index *ix)
     if (m->symbol_count != ix->nsyms || m->edge_count != ix->cale.edge_count ||
         m->n_files != ix->nfiles)
         return PITH_CORRUPT("MANIFEST counts do not match the shard");
+    if (ix->vecs.header &&
+        (m->dim != ix->vecs.dim || !m->embedder || strcmp(m->embedder, ix->vecs.embedder) != 0))
+        return PITH_CORRUPT("MANIFEST embedder or dim does not match the vectors section");
     if (sh->n_sections != ix->section_count)
         return PITH_CORRUPT("MANIFEST lists %zu sections, the shard has %u", sh->n_sections,
                             ix->section_count);
@@ -775,6 +825,11 @@ const struct pith_disk_term *pith_index_find_term(const struct pith_index *ix, c
             hi = mid;
     }
     return NULL;
+}
+
+void pith_index_vectors(const struct pith_index *ix, struct pith_vectors *out)
+{
+    *out = ix->vecs;
 }
 
 const void *pith_index_manifest(const struct pith_index *ix)

@@ -35,6 +35,7 @@
 #define PITH_SEC_CALR PITH_FOURCC('C', 'A', 'L', 'R') /* CSR: callers of each symbol */
 #define PITH_SEC_RECS PITH_FOURCC('R', 'E', 'C', 'S') /* zstd blocks of pith.SymbolRecord */
 #define PITH_SEC_LEXI PITH_FOURCC('L', 'E', 'X', 'I') /* BM25F inverted index */
+#define PITH_SEC_VECS PITH_FOURCC('V', 'E', 'C', 'S') /* f32 vectors by symbol id (optional) */
 
 struct pith_disk_header {
     char magic[8];    /* PITH_ARTIFACT_MAGIC */
@@ -135,6 +136,23 @@ struct pith_disk_posting {
     uint8_t tf[PITH_LEX_FIELDS]; /* term frequency per field, saturated at 255 */
 };
 
+/* VECS section (present when the index was built with an embedder other than "none"):
+ *   struct pith_disk_vecs_header
+ *   uint8_t has[row_count]        1: the row holds the symbol's vector, 0: a zero row
+ *   pad to 8
+ *   float rows[row_count][dim]    row-major, indexed by symbol id (row 0 is the null entry),
+ *                                 L2-normalised (or all zero)
+ * The embedder id and dim repeat the MANIFEST's (the reader checks they agree). */
+struct pith_disk_vecs_header {
+    uint32_t dim;         /* floats per row, 1..PITH_VECS_MAX_DIM */
+    uint32_t row_count;   /* = symbol count + 1 */
+    uint32_t elem_size;   /* bytes per element: 4 (f32) */
+    uint32_t embedder;    /* string: embedder id */
+    uint32_t present;     /* rows with has[i] == 1 */
+    uint32_t reserved[3]; /* zero */
+};
+#define PITH_VECS_MAX_DIM 8192u
+
 /* ---- reader ------------------------------------------------------------------------------ */
 
 struct pith_index; /* an opened, validated index directory */
@@ -183,6 +201,16 @@ struct pith_lexicon {
 void pith_index_lexicon(const struct pith_index *ix, struct pith_lexicon *out);
 /* Binary search for `term` in the lexicon; returns the term or NULL. */
 const struct pith_disk_term *pith_index_find_term(const struct pith_index *ix, const char *term);
+
+/* The VECS section, validated. NULL fields (dim 0) when the index has none. */
+struct pith_vectors {
+    const struct pith_disk_vecs_header *header;
+    const uint8_t *has;
+    const float *rows; /* rows[id * dim + j] */
+    uint32_t dim, row_count;
+    const char *embedder;
+};
+void pith_index_vectors(const struct pith_index *ix, struct pith_vectors *out);
 
 /* The decoded MANIFEST (a Pith__Manifest *, borrowed until pith_index_free). */
 const void *pith_index_manifest(const struct pith_index *ix);

@@ -5,6 +5,7 @@
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,13 +291,40 @@ static void dump_lexicon(struct pith_buf *out, const struct pith_index *ix)
     }
 }
 
+static void dump_vectors(struct pith_buf *out, const struct pith_index *ix)
+{
+    struct pith_vectors v;
+    pith_index_vectors(ix, &v);
+    if (!v.header) {
+        pith_buf_puts(out, "no vectors\n");
+        return;
+    }
+    pith_buf_printf(out, "vectors dim %u rows %u present %u embedder ", v.dim, v.row_count,
+                    v.header->present);
+    put_str(out, v.embedder);
+    pith_buf_putc(out, '\n');
+    for (uint32_t id = 1; id < v.row_count; id++) {
+        const float *r = v.rows + (size_t)id * v.dim;
+        double norm = 0.0;
+        for (uint32_t j = 0; j < v.dim; j++)
+            norm += (double)r[j] * r[j];
+        pith_buf_printf(out, "%u %s norm %.4f", id, v.has[id] ? "has" : "none", sqrt(norm));
+        for (uint32_t j = 0; j < v.dim && j < 4; j++)
+            pith_buf_printf(out, " %.4f", (double)r[j]);
+        pith_buf_putc(out, ' ');
+        put_str(out, pith_index_str(ix, pith_index_symbol(ix, id)->qualname));
+        pith_buf_putc(out, '\n');
+    }
+}
+
 int pith_dump_section(struct pith_buf *out, const struct pith_index *ix, const char *section)
 {
     int all = strcmp(section, "all") == 0;
     int known = all;
     int err = 0;
-    static const char *const names[] = { "manifest", "header",  "strings", "files",   "symbols",
-                                         "names",    "callees", "callers", "records", "lexicon" };
+    static const char *const names[] = { "manifest", "header",  "strings", "files",
+                                         "symbols",  "names",   "callees", "callers",
+                                         "records",  "lexicon", "vectors" };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         if (!all && strcmp(section, names[i]) != 0)
             continue;
@@ -331,8 +359,11 @@ int pith_dump_section(struct pith_buf *out, const struct pith_index *ix, const c
         case 8:
             err = dump_records(out, ix);
             break;
-        default:
+        case 9:
             dump_lexicon(out, ix);
+            break;
+        default:
+            dump_vectors(out, ix);
             break;
         }
         if (err)

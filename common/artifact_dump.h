@@ -8,7 +8,7 @@
 
 /* The section names pith_dump_section accepts, space-separated, for usage messages. */
 #define PITH_DUMP_SECTIONS \
-    "manifest header strings files symbols names callees callers records lexicon all"
+    "manifest header strings files symbols names callees callers records lexicon vectors all"
 
 /* Appends the text view of `section` (one of PITH_DUMP_SECTIONS) of `ix` to `out`. Ids are
  * printed with the names they resolve to; strings are JSON-quoted; the output ends with a

@@ -13,6 +13,7 @@
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -867,11 +868,77 @@ static unsigned default_jobs(void)
 
 /* ---- assembly --------------------------------------------------------------------------- */
 
-enum { SEC_STRS, SEC_FILE, SEC_SYMS, SEC_NAME, SEC_CALE, SEC_CALR, SEC_RECS, SEC_LEXI, SEC_COUNT };
-static const uint32_t section_ids[SEC_COUNT] = {
-    PITH_SEC_STRS, PITH_SEC_FILE, PITH_SEC_SYMS, PITH_SEC_NAME,
-    PITH_SEC_CALE, PITH_SEC_CALR, PITH_SEC_RECS, PITH_SEC_LEXI,
+enum {
+    SEC_STRS,
+    SEC_FILE,
+    SEC_SYMS,
+    SEC_NAME,
+    SEC_CALE,
+    SEC_CALR,
+    SEC_RECS,
+    SEC_LEXI,
+    SEC_VECS, /* last: written only when the index has vectors */
+    SEC_COUNT
 };
+static const uint32_t section_ids[SEC_COUNT] = {
+    PITH_SEC_STRS, PITH_SEC_FILE, PITH_SEC_SYMS, PITH_SEC_NAME, PITH_SEC_CALE,
+    PITH_SEC_CALR, PITH_SEC_RECS, PITH_SEC_LEXI, PITH_SEC_VECS,
+};
+
+/* The VECS section (artifact.h): the VectorSet's vectors as f32 rows by artifact id. Returns 0
+ * or PITH_ECORRUPT when a row has the wrong length. Writes nothing without vectors. */
+static int build_vectors(struct pack_ctx *c, const Pith__VectorSet *vs, struct pith_buf *out)
+{
+    if (!vs || vs->dim == 0 || !vs->embedder || !vs->embedder[0] ||
+        strcmp(vs->embedder, "none") == 0)
+        return 0;
+    if (vs->dim > PITH_VECS_MAX_DIM)
+        return pith_error_set(PITH_ECORRUPT, "vectors have %u dimensions, more than %u", vs->dim,
+                              PITH_VECS_MAX_DIM);
+    uint32_t rows = c->nsyms + 1, dim = vs->dim;
+    const Pith__VectorRow **by_graph = pith_xcalloc(rows, sizeof *by_graph);
+    for (size_t i = 0; i < vs->n_rows; i++) {
+        const Pith__VectorRow *r = vs->rows[i];
+        if (r->n_vector == 0)
+            continue;
+        if (r->n_vector != dim) {
+            free(by_graph);
+            return pith_error_set(PITH_ECORRUPT, "vectors row %zu has %zu floats, not %u", i + 1,
+                                  r->n_vector, dim);
+        }
+        by_graph[r->symbol] = r; /* symbol range checked by the caller */
+    }
+    struct pith_disk_vecs_header h;
+    memset(&h, 0, sizeof h);
+    h.dim = dim;
+    h.row_count = rows;
+    h.elem_size = 4;
+    h.embedder = strtab_add(&c->strs, vs->embedder);
+    size_t flags_end = (sizeof h + rows + 7) & ~(size_t)7;
+    size_t len = flags_end + (size_t)rows * dim * sizeof(float);
+    pith_buf_clear(out);
+    pith_buf_grow(out, len);
+    memset(out->ptr, 0, len);
+    uint8_t *has = (uint8_t *)out->ptr + sizeof h;
+    float *f = (float *)(out->ptr + flags_end);
+    for (uint32_t id = 1; id < rows; id++) {
+        const Pith__VectorRow *r = by_graph[c->order[id - 1] + 1];
+        if (!r)
+            continue;
+        int ok = 1;
+        for (uint32_t j = 0; j < dim; j++)
+            ok &= isfinite(r->vector[j]) && fabsf(r->vector[j]) <= 1.0001f;
+        if (!ok)
+            continue; /* a broken vector: the row stays zero and unflagged */
+        memcpy(f + (size_t)id * dim, r->vector, dim * sizeof(float));
+        has[id] = 1;
+        h.present++;
+    }
+    memcpy(out->ptr, &h, sizeof h);
+    out->len = len;
+    free(by_graph);
+    return 0;
+}
 
 static void fourcc_name(char out[5], uint32_t id)
 {
@@ -887,8 +954,8 @@ static const unsigned char zeros[8];
  * lie in the file (equal to pith_hash64 over the assembled shard). */
 static void seal(struct pack_shard *sh, uint64_t *shard_checksum)
 {
-    size_t off = sizeof(struct pith_disk_header) + SEC_COUNT * sizeof(struct pith_disk_section);
-    for (int i = 0; i < SEC_COUNT; i++) {
+    size_t off = sizeof(struct pith_disk_header) + sh->nsec * sizeof(struct pith_disk_section);
+    for (int i = 0; i < sh->nsec; i++) {
         off = (off + 7) & ~(size_t)7;
         memset(&sh->table[i], 0, sizeof sh->table[i]);
         sh->table[i].id = section_ids[i];
@@ -903,7 +970,7 @@ static void seal(struct pack_shard *sh, uint64_t *shard_checksum)
     memset(h, 0, sizeof *h);
     memcpy(h->magic, PITH_ARTIFACT_MAGIC, 8);
     h->version = PITH_FORMAT_VERSION;
-    h->section_count = SEC_COUNT;
+    h->section_count = (uint32_t)sh->nsec;
     h->file_len = off + 8;
     h->table_off = sizeof *h;
     sh->len = off + 8;
@@ -926,9 +993,9 @@ int pack_shard_iov(const struct pack_shard *s, struct iovec *iov)
 {
     int n = 0;
     iov[n].iov_base = (void *)&s->header;
-    iov[n++].iov_len = sizeof s->header + sizeof s->table; /* adjacent: checked below */
+    iov[n++].iov_len = sizeof s->header + s->nsec * sizeof s->table[0]; /* adjacent: see below */
     size_t off = iov[0].iov_len;
-    for (int i = 0; i < SEC_COUNT; i++) {
+    for (int i = 0; i < s->nsec; i++) {
         if (off & 7) {
             iov[n].iov_base = (void *)zeros;
             iov[n++].iov_len = 8 - (off & 7);
@@ -958,6 +1025,7 @@ static void build_manifest(struct pith_buf *out,
                            size_t shard_len,
                            uint64_t shard_checksum,
                            const struct pith_disk_section *table,
+                           int nsec,
                            size_t edge_count)
 {
     const Pith__Graph *g = in->graph;
@@ -989,7 +1057,7 @@ static void build_manifest(struct pith_buf *out,
 
     Pith__ManifestSection secs[SEC_COUNT], *sp[SEC_COUNT];
     char names[SEC_COUNT][5];
-    for (int i = 0; i < SEC_COUNT; i++) {
+    for (int i = 0; i < nsec; i++) {
         pith__manifest_section__init(&secs[i]);
         fourcc_name(names[i], table[i].id);
         secs[i].name = names[i];
@@ -1002,7 +1070,7 @@ static void build_manifest(struct pith_buf *out,
     sh.name = (char *)PITH_SHARD_NAME;
     sh.size = shard_len;
     sh.checksum = shard_checksum;
-    sh.n_sections = SEC_COUNT;
+    sh.n_sections = (size_t)nsec;
     sh.sections = sp;
     m.n_shards = 1;
     m.shards = &shp;
@@ -1155,6 +1223,10 @@ int pack_shard_build(struct pack_shard *sh,
     if (err)
         goto out;
     lex_merge(&c, tp.parts, tp.part_count, tp.doc_len, &secs[SEC_LEXI]);
+    err = build_vectors(&c, in->vectors, &secs[SEC_VECS]);
+    if (err)
+        goto out;
+    sh->nsec = secs[SEC_VECS].len ? SEC_COUNT : SEC_VECS;
     if (c.strs.overflow) {
         err = pith_error_set(PITH_ETOOBIG, "string table exceeds 4 GiB");
         goto out;
@@ -1164,7 +1236,7 @@ int pack_shard_build(struct pack_shard *sh,
 
     uint64_t shard_checksum;
     seal(sh, &shard_checksum);
-    build_manifest(manifest, in, sh->len, shard_checksum, sh->table, c.cale.count);
+    build_manifest(manifest, in, sh->len, shard_checksum, sh->table, sh->nsec, c.cale.count);
 out:
     for (unsigned t = 1; t <= started; t++)
         pthread_join(threads[t], NULL);

@@ -9,7 +9,7 @@
 
 #include <sys/uio.h>
 
-#define PACK_SECTION_COUNT 8
+#define PACK_SECTION_COUNT 9 /* at most; VECS only with vectors */
 
 struct pack_shard {
     struct pith_disk_header header;
@@ -17,6 +17,7 @@ struct pack_shard {
     struct pith_buf secs[PACK_SECTION_COUNT];
     uint64_t trailer; /* XXH3-64 of bytes [0, len - 8) */
     size_t len;       /* the whole shard, trailer included */
+    int nsec;         /* sections written: the first nsec of the table */
 };
 
 /* Builds the sections of the shard of `in` and the packed MANIFEST (see pack_build_jobs).
