@@ -10,6 +10,7 @@
 #include "serve/flow_query.h"
 #include "serve/query_ext.h"
 #include "serve/serve_int.h"
+#include "serve/vsearch.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -256,6 +257,16 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
             }
             if (strcmp(a, "--json") == 0) {
                 out->json = 1;
+                continue;
+            }
+            if (strcmp(a, "--mode") == 0 || strncmp(a, "--mode=", 7) == 0) {
+                const char *m = a[6] == '=' ? a + 7 : i + 1 < argc ? argv[++i] : "";
+                if (out->op != QUERY_SEARCH)
+                    return pith_error_set(PITH_EUSAGE, "--mode applies to search only");
+                out->mode = vsearch_mode_parse(m);
+                if (out->mode < 0)
+                    return pith_error_set(PITH_EUSAGE,
+                                          "--mode takes lexical, vector or fused, not '%s'", m);
                 continue;
             }
             if (strcmp(a, "--dot") == 0) {
@@ -1080,7 +1091,7 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
     idvec ids = { 0 };
     int exact = 0, err = 0;
     if (req->op == QUERY_SEARCH)
-        return q_search(out, ix, req->arg, req->k, req->json);
+        return q_search(out, ix, req->arg, req->k, req->mode, req->json);
     if (req->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE, "missing query operation");
     if (req->op >= QUERY_CFG)

@@ -57,6 +57,7 @@ struct query_req {
                                  separated by '\n' */
     unsigned slice;           /* slice: FLOW_SLICE_FORWARD | FLOW_SLICE_INTER (--forward,
                                  --interprocedural); its --var V is in arg2 */
+    int mode;                 /* search --mode: enum vsearch_mode (serve/vsearch.h), 0 = auto */
 };
 
 /* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search|context|overview|

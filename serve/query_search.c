@@ -8,6 +8,7 @@
 #include "common/mem.h"
 #include "serve/query.h"
 #include "serve/serve_int.h"
+#include "serve/vsearch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -87,6 +88,8 @@ struct topk {
     struct hit *items;
     size_t count, cap;
     size_t total; /* hits offered */
+    double *all;  /* when set: every offered doc's score and mask, by doc */
+    uint64_t *all_mask;
 };
 
 static void
@@ -95,6 +98,10 @@ topk_offer(struct topk *t, const struct pith_index *ix, uint32_t doc, double sco
     struct hit h = { doc, score, mask, pith_index_str(ix, pith_index_symbol(ix, doc)->qualname) };
     size_t i;
     t->total++;
+    if (t->all) {
+        t->all[doc] = score;
+        t->all_mask[doc] = mask;
+    }
     if (t->count < t->cap) {
         /* sift up: parents are worse than children */
         i = t->count++;
@@ -220,61 +227,192 @@ static void put_matched(struct pith_buf *out, const struct terms *t, uint64_t ma
     }
 }
 
-int q_search(
-    struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k, int json)
+/* A hit as shown: its final score and each channel's score. */
+struct shown {
+    uint32_t doc;
+    double score, lex;
+    float sim;
+    uint64_t mask;
+    int has_lex, has_sim;
+};
+
+/* The lexical channel into `top` (cap already set); `all`/`all_mask` as in struct topk. */
+static void lexical(struct topk *top,
+                    const struct pith_index *ix,
+                    const struct pith_lexicon *lx,
+                    const struct terms *t)
 {
-    struct pith_lexicon lx;
-    struct terms *t = pith_xcalloc(1, sizeof *t);
     struct cursor cur[SEARCH_TERMS_MAX];
     size_t ncur = 0;
-    struct topk top = { NULL, 0, k, 0 };
+    if (!lx->header || lx->header->doc_count <= 1)
+        return;
+    double n = (double)(lx->header->doc_count - 1);
+    for (size_t j = 0; j < t->count; j++) {
+        const struct pith_disk_term *dt = pith_index_find_term(ix, t->words[j]);
+        if (!dt || dt->count == 0)
+            continue;
+        cur[ncur].p = lx->postings + dt->first;
+        cur[ncur].n = dt->count;
+        cur[ncur].i = 0;
+        cur[ncur].idf = query_bm25_idf(n, (double)dt->count);
+        cur[ncur].term = (uint32_t)j;
+        ncur++;
+    }
+    if (score_merge(top, ix, lx, cur, ncur) < 0) {
+        top->count = top->total = 0;
+        score_accumulate(top, ix, lx, cur, ncur);
+    }
+    if (top->count)
+        qsort(top->items, top->count, sizeof *top->items, cmp_hit);
+}
+
+/* Fuses the lexical top list with the vector top list (vsearch_fuse) into shown[<= k]. */
+static size_t fuse(struct shown *shown,
+                   size_t *union_count,
+                   unsigned k,
+                   const struct topk *top,
+                   const struct pith_vectors *vx,
+                   const float *qv,
+                   const struct vsearch_hit *vh,
+                   size_t nv)
+{
+    struct vsearch_cand *c = pith_xcalloc(top->count + nv + 1, sizeof *c);
+    struct qmap where;
+    size_t n = 0;
+    qmap_init(&where);
+    for (size_t i = 0; i < top->count; i++) {
+        c[n].doc = top->items[i].doc;
+        c[n].in_lex = 1;
+        qmap_put(&where, c[n].doc, (uint32_t)n);
+        n++;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        uint32_t slot;
+        if (!qmap_get(&where, vh[i].doc, &slot)) {
+            slot = (uint32_t)n++;
+            c[slot].doc = vh[i].doc;
+            qmap_put(&where, vh[i].doc, slot);
+        }
+        c[slot].in_vec = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i].lex = top->all[c[i].doc];
+        c[i].vec = vsearch_dot(vx, qv, c[i].doc);
+    }
+    vsearch_fuse(c, n, VSEARCH_W_VECTOR);
+    *union_count = n;
+    size_t m = n < k ? n : k;
+    for (size_t i = 0; i < m; i++) {
+        shown[i].doc = c[i].doc;
+        shown[i].score = c[i].fused;
+        shown[i].lex = c[i].lex;
+        shown[i].sim = (float)c[i].vec;
+        shown[i].mask = top->all_mask[c[i].doc];
+        shown[i].has_lex = shown[i].has_sim = 1;
+    }
+    qmap_release(&where);
+    free(c);
+    return m;
+}
+
+int q_search(struct pith_buf *out,
+             const struct pith_index *ix,
+             const char *text,
+             unsigned k,
+             int mode,
+             int json)
+{
+    struct pith_lexicon lx;
+    struct pith_vectors vx;
+    struct terms *t = pith_xcalloc(1, sizeof *t);
+    struct topk top = { NULL, 0, k, 0, NULL, NULL };
     struct pith_buf line = PITH_BUF_INIT;
+    struct shown *shown = NULL;
+    struct vsearch_hit *vh = NULL;
+    float *qv = NULL;
+    size_t nshown = 0, total = 0;
     int err = 0;
-    top.items = pith_xcalloc(k ? k : 1, sizeof *top.items);
     pith_lex_tokens(text, strlen(text), add_term, t);
     pith_index_lexicon(ix, &lx);
-
-    if (lx.header && lx.header->doc_count > 1) {
-        double n = (double)(lx.header->doc_count - 1);
-        for (size_t j = 0; j < t->count; j++) {
-            const struct pith_disk_term *dt = pith_index_find_term(ix, t->words[j]);
-            if (!dt || dt->count == 0)
-                continue;
-            cur[ncur].p = lx.postings + dt->first;
-            cur[ncur].n = dt->count;
-            cur[ncur].i = 0;
-            cur[ncur].idf = query_bm25_idf(n, (double)dt->count);
-            cur[ncur].term = (uint32_t)j;
-            ncur++;
+    pith_index_vectors(ix, &vx);
+    if (mode == VSEARCH_AUTO)
+        mode = vx.header ? VSEARCH_FUSED : VSEARCH_LEXICAL;
+    if (mode != VSEARCH_LEXICAL) {
+        if (!vx.header) {
+            err = pith_error_set(PITH_EUNSUPPORTED,
+                                 "the index has no vectors (indexed with --embed none): use "
+                                 "--mode lexical, or re-index with an embedder");
+            goto out;
         }
-        if (score_merge(&top, ix, &lx, cur, ncur) < 0) {
-            top.count = top.total = 0;
-            score_accumulate(&top, ix, &lx, cur, ncur);
-        }
+        qv = pith_xcalloc(vx.dim, sizeof *qv);
+        err = vsearch_embed_query(vx.embedder, vx.dim, text, qv);
+        if (err)
+            goto out;
     }
-    if (top.count)
-        qsort(top.items, top.count, sizeof *top.items, cmp_hit);
-    size_t shown = top.count;
+    unsigned cap = mode == VSEARCH_LEXICAL || k > VSEARCH_CANDIDATES ? k : VSEARCH_CANDIDATES;
+    shown = pith_xcalloc(k ? k : 1, sizeof *shown);
+    if (mode != VSEARCH_VECTOR) {
+        top.cap = cap;
+        top.items = pith_xcalloc(cap ? cap : 1, sizeof *top.items);
+        if (mode == VSEARCH_FUSED) {
+            top.all = pith_xcalloc((size_t)pith_index_symbol_count(ix) + 1, sizeof *top.all);
+            top.all_mask =
+                pith_xcalloc((size_t)pith_index_symbol_count(ix) + 1, sizeof *top.all_mask);
+        }
+        lexical(&top, ix, &lx, t);
+    }
+    if (mode != VSEARCH_LEXICAL) {
+        vh = pith_xcalloc(cap ? cap : 1, sizeof *vh);
+        size_t nv = vsearch_top(&vx, qv, mode == VSEARCH_VECTOR ? k : cap, vh);
+        if (mode == VSEARCH_VECTOR) {
+            for (size_t i = 0; i < nv; i++) {
+                shown[i].doc = vh[i].doc;
+                shown[i].score = shown[i].sim = vh[i].sim;
+                shown[i].has_sim = 1;
+            }
+            nshown = total = nv;
+        } else {
+            nshown = fuse(shown, &total, k, &top, &vx, qv, vh, nv); /* total: candidates */
+        }
+    } else {
+        for (size_t i = 0; i < top.count; i++) {
+            shown[i].doc = top.items[i].doc;
+            shown[i].score = shown[i].lex = top.items[i].score;
+            shown[i].mask = top.items[i].mask;
+            shown[i].has_lex = 1;
+        }
+        nshown = top.count;
+        total = top.total;
+    }
 
     if (json) {
         pith_buf_puts(out, "{\"op\":\"search\",\"query\":");
         pith_buf_put_json_str(out, text);
-        pith_buf_printf(out, ",\"k\":%u,\"terms\":[", k);
+        pith_buf_printf(out, ",\"k\":%u,\"mode\":\"%s\",\"terms\":[", k,
+                        vsearch_mode_name((enum vsearch_mode)mode));
         put_matched(out, t, ~UINT64_C(0), 1);
-        pith_buf_printf(out, "],\"total\":%zu,\"hits\":[", top.total);
-    } else if (shown) {
-        pith_buf_printf(out, "search '%s': %zu of %zu hits\n", text, shown, top.total);
+        pith_buf_printf(out, "],\"total\":%zu,\"hits\":[", total);
+    } else if (nshown) {
+        if (mode == VSEARCH_LEXICAL)
+            pith_buf_printf(out, "search '%s': %zu of %zu hits\n", text, nshown, total);
+        else
+            pith_buf_printf(out, "search '%s' (%s): %zu of %zu hits\n", text,
+                            vsearch_mode_name((enum vsearch_mode)mode), nshown, total);
     }
-    for (size_t i = 0; i < shown; i++) {
-        const struct hit *h = &top.items[i];
+    for (size_t i = 0; i < nshown; i++) {
+        const struct shown *h = &shown[i];
         const struct pith_disk_symbol *s = pith_index_symbol(ix, h->doc);
         pith_buf_clear(&line);
         err = q_doc_summary_of(&line, ix, h->doc, SEARCH_SUMMARY);
         if (err < 0)
             goto out;
         if (json) {
-            pith_buf_printf(out, "%s{\"rank\":%zu,\"score\":%.4f,\"symbol\":", i ? "," : "", i + 1,
-                            h->score);
+            pith_buf_printf(out, "%s{\"rank\":%zu,\"score\":%.4f,", i ? "," : "", i + 1, h->score);
+            if (h->has_lex && mode != VSEARCH_LEXICAL)
+                pith_buf_printf(out, "\"lexical\":%.4f,", h->lex);
+            if (h->has_sim)
+                pith_buf_printf(out, "\"similarity\":%.4f,", (double)h->sim);
+            pith_buf_puts(out, "\"symbol\":");
             q_json_symbol(out, ix, h->doc);
             pith_buf_puts(out, ",\"signature\":");
             pith_buf_put_json_str(out, pith_index_str(ix, s->signature));
@@ -284,21 +422,33 @@ int q_search(
             put_matched(out, t, h->mask, 1);
             pith_buf_puts(out, "]}");
         } else {
-            pith_buf_printf(out, "%3zu. %s  %s:%u  score %.3f\n", i + 1, h->qualname,
-                            q_symbol_path(ix, h->doc), s->start_line, h->score);
+            pith_buf_printf(out, "%3zu. %s  %s:%u  score %.3f", i + 1,
+                            pith_index_str(ix, s->qualname), q_symbol_path(ix, h->doc),
+                            s->start_line, h->score);
+            if (h->has_lex && mode != VSEARCH_LEXICAL)
+                pith_buf_printf(out, " (bm25 %.3f, similarity %.3f)", h->lex, (double)h->sim);
+            else if (mode == VSEARCH_VECTOR)
+                pith_buf_printf(out, " (similarity)");
+            pith_buf_putc(out, '\n');
             if (*pith_index_str(ix, s->signature))
                 pith_buf_printf(out, "     %s\n", pith_index_str(ix, s->signature));
             if (line.len)
                 pith_buf_printf(out, "     %s\n", line.ptr);
-            pith_buf_puts(out, "     matched: ");
-            put_matched(out, t, h->mask, 0);
-            pith_buf_putc(out, '\n');
+            if (mode != VSEARCH_VECTOR && h->mask) {
+                pith_buf_puts(out, "     matched: ");
+                put_matched(out, t, h->mask, 0);
+                pith_buf_putc(out, '\n');
+            } else if (mode == VSEARCH_FUSED) {
+                pith_buf_puts(out, "     matched: no words, by vector similarity\n");
+            }
         }
     }
     if (json)
         pith_buf_puts(out, "]}\n");
-    if (top.total == 0) {
-        if (t->count == 0)
+    if (nshown == 0) {
+        if (mode != VSEARCH_LEXICAL)
+            err = pith_error_set(PITH_ENOTFOUND, "no matches for '%s'", text);
+        else if (t->count == 0)
             err = pith_error_set(PITH_ENOTFOUND, "no searchable words in '%s'", text);
         else if (!lx.header)
             err = pith_error_set(PITH_ENOTFOUND, "the index has no lexical section");
@@ -308,6 +458,11 @@ int q_search(
 out:
     pith_buf_release(&line);
     free(top.items);
+    free(top.all);
+    free(top.all_mask);
+    free(shown);
+    free(vh);
+    free(qv);
     free(t);
     return err;
 }

@@ -36,8 +36,13 @@ const char *q_symbol_path(const struct pith_index *ix, uint32_t id);
  * bytes, 0 = no limit) to `out`. Returns 0 or PITH_ECORRUPT. */
 int q_doc_summary_of(struct pith_buf *out, const struct pith_index *ix, uint32_t id, size_t max);
 
-/* The search operation (query_search.c). Same contract as query_run. */
-int q_search(
-    struct pith_buf *out, const struct pith_index *ix, const char *text, unsigned k, int json);
+/* The search operation (query_search.c). Same contract as query_run. `mode`: enum
+ * vsearch_mode (serve/vsearch.h); VSEARCH_AUTO is fused when the index has vectors. */
+int q_search(struct pith_buf *out,
+             const struct pith_index *ix,
+             const char *text,
+             unsigned k,
+             int mode,
+             int json);
 
 #endif
