@@ -121,10 +121,21 @@ static int executable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* An embedder other than "none" is named and no --cache given: the index gets INDEX.cache. */
-static int embed_cache_wanted(const struct driver_options *opt)
+/* 1 when the pith-embed arguments name an embedder (--embed SPEC). */
+static int embed_named(const struct driver_options *opt)
 {
-    int vectors = 0;
+    for (int k = 0; k + 1 < opt->embed_argc; k++) {
+        if (strcmp(opt->embed_args[k], "--embed") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* An embedder other than "none" is named (or `builtin` is the default) and no --cache given:
+ * the index gets INDEX.cache. */
+static int embed_cache_wanted(const struct driver_options *opt, int default_builtin)
+{
+    int vectors = default_builtin;
     for (int k = 0; k + 1 < opt->embed_argc; k++) {
         if (strcmp(opt->embed_args[k], "--cache") == 0)
             return 0;
@@ -140,7 +151,7 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     struct pith_buf exe[DRIVER_STAGES], work = PITH_BUF_INIT, facts = PITH_BUF_INIT,
                                         graph = PITH_BUF_INIT, vectors = PITH_BUF_INIT;
     char jobs[32];
-    int err = 0, have_embed;
+    int err = 0, have_embed, default_builtin = 0;
     double t0 = now_seconds();
     struct sigaction saved[sizeof forwarded / sizeof *forwarded];
     memset(out, 0, sizeof *out);
@@ -160,6 +171,19 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     have_embed = executable(exe[DRIVER_EMBED].ptr);
     if (!have_embed)
         fprintf(stderr, "pith: %s not found; indexing without summaries\n", exe[DRIVER_EMBED].ptr);
+    if (have_embed && !embed_named(opt)) {
+        /* the default embedder: the built-in model when its file is next to the binaries */
+        struct pith_buf model = PITH_BUF_INIT;
+        struct stat st;
+        pith_buf_printf(&model, "%s/data/use_lite.bin", opt->bindir);
+        default_builtin = stat(model.ptr, &st) == 0 && S_ISREG(st.st_mode);
+        if (!default_builtin)
+            fprintf(stderr,
+                    "pith: built-in model %s not found; indexing without vectors "
+                    "(--embed none)\n",
+                    model.ptr);
+        pith_buf_release(&model);
+    }
 
     pith_buf_printf(&work, "%s.work.%ld", opt->index, (long)getpid());
     pith_rm_rf(work.ptr);
@@ -202,7 +226,11 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
             argv[n++] = vectors.ptr;
             for (int k = 0; k < opt->embed_argc && k < DRIVER_EMBED_ARGS_MAX; k++)
                 argv[n++] = opt->embed_args[k];
-            if (embed_cache_wanted(opt)) {
+            if (default_builtin) {
+                argv[n++] = "--embed";
+                argv[n++] = "builtin";
+            }
+            if (embed_cache_wanted(opt, default_builtin)) {
                 pith_buf_clear(&cache);
                 pith_buf_printf(&cache, "%s.cache", opt->index);
                 argv[n++] = "--cache";

@@ -119,11 +119,14 @@ static const struct query_op_info ops[] = {
         .description =
             "Find symbols by words when you do not know their name: BM25F ranking over symbol "
             "names (split on snake_case and camelCase), signatures, docstrings, comments and "
-            "the names they call. Use words an implementation would contain ('parse json "
-            "config', 'retry backoff', 'load_registry'). Returns JSON {op, query, k, terms, "
-            "total, hits: [{rank, score, symbol: {id, qualname, name, kind, file, line, "
-            "end_line}, signature, summary, matched}]}; pass a hit's symbol.qualname to the "
-            "other tools. No match gives hits: [] and total 0.",
+            "the names they call, fused with embedding similarity of the query to each "
+            "function's summary when the index has vectors (finds code by what it does). Use "
+            "words an implementation would contain ('parse json config', 'retry backoff', "
+            "'load_registry') or a plain description. Returns JSON {op, query, k, mode, terms, "
+            "total, hits: [{rank, score, lexical, similarity, symbol: {id, qualname, name, "
+            "kind, file, line, end_line}, signature, summary, matched}]}; pass a hit's "
+            "symbol.qualname to the other tools. In lexical mode no match gives hits: [] and "
+            "total 0.",
         .args = {
             {
                 .name = "query",
@@ -139,6 +142,15 @@ static const struct query_op_info ops[] = {
                 .max = QUERY_K_MAX,
                 .def = QUERY_K_DEFAULT,
                 .description = "How many hits to return (1 to 1000, default 10).",
+            },
+            {
+                .name = "mode",
+                .flag = "--mode",
+                .type = QUERY_ARG_STRING,
+                .description = "lexical (BM25F words only), vector (embedding similarity "
+                               "only) or fused (both, by z-score; the default when the index "
+                               "has vectors). Vector and fused rank every symbol, so a query "
+                               "always gets hits; each hit then carries lexical and similarity.",
             },
         },
     },

@@ -165,8 +165,9 @@ await checkAsync("impact pkg/util/helpers.py:clean", async () => {
 });
 
 await checkAsync("search slugify", async () => {
-  const [res, a] = await call("search", { query: "slugify", k: 5 });
+  const [res, a] = await call("search", { query: "slugify", k: 5, mode: "lexical" });
   assert.equal(res.isError, false);
+  assert.equal(a.mode, "lexical");
   assert.equal(a.total, 2);
   assert.deepEqual(
     a.hits.map((h) => `${h.rank} ${h.symbol.qualname}`),
@@ -175,8 +176,18 @@ await checkAsync("search slugify", async () => {
   assert.equal(a.hits[0].signature, "def slugify(text)");
 });
 
+await checkAsync("search slugify, fused (the default with vectors)", async () => {
+  const [res, a] = await call("search", { query: "slugify", k: 5 });
+  assert.equal(res.isError, false);
+  assert.equal(a.mode, "fused");
+  assert.equal(a.hits.length, 5);
+  assert.equal(a.hits[0].symbol.qualname, "pkg/util/helpers.py:slugify");
+  assert.deepEqual(a.hits[0].matched, ["slugify"]);
+  assert.ok(a.hits[0].similarity > 0 && a.hits[0].lexical > 0);
+});
+
 await checkAsync("search without hits is an empty answer", async () => {
-  const [res, a] = await call("search", { query: "zzqqxxnothing" });
+  const [res, a] = await call("search", { query: "zzqqxxnothing", mode: "lexical" });
   assert.equal(res.isError, false);
   assert.deepEqual([a.total, a.hits], [0, []]);
 });

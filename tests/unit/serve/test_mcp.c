@@ -411,8 +411,8 @@ PITH_TEST(serve_mcp_each_argument_reaches_query_parse)
                 pith_buf_printf(&args, "%s\"%s\":", first ? "" : ",", ai->name);
                 first = 0;
                 switch (ai->type) {
-                case QUERY_ARG_STRING:
-                    pith_buf_puts(&args, "\"g\"");
+                case QUERY_ARG_STRING: /* search's mode takes one of three words */
+                    pith_buf_puts(&args, strcmp(ai->name, "mode") == 0 ? "\"lexical\"" : "\"g\"");
                     break;
                 case QUERY_ARG_INT:
                     pith_buf_printf(&args, "%ld", ai->def);
