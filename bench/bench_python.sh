@@ -3,6 +3,8 @@
 # (a raw tree-sitter parse of the same files, same thread count, same run) and ctags -R for
 # reference. Prints wall time (median of RUNS), peak RSS, artifact size and the ratios.
 # Usage: bench/bench_python.sh [RUNS=3]   (needs `make` and `make bench-tools` first)
+# pith index runs with --embed none: the ratio measures the structural pipeline (extract, analyze,
+# summaries, pack) against a raw parse; embedding is timed by bench/bench_cosqa.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-3}"
@@ -38,7 +40,7 @@ for corpus in stdlib:/usr/lib/python3.11 celery:$CELERY; do
     files=$(wc -l < /tmp/pith-bench-files)
     lines=$(xargs cat < /tmp/pith-bench-files | wc -l)
     read -r ts_s ts_kb <<<"$(measure sh -c "$B/ts-parse $JOBS < /tmp/pith-bench-files")"
-    read -r p_s p_kb <<<"$(measure $B/pith index "$dir" -o /tmp/pith-bench-index --jobs "$JOBS")"
+    read -r p_s p_kb <<<"$(measure $B/pith index "$dir" -o /tmp/pith-bench-index --jobs "$JOBS" --embed none)"
     size=$(du -sb /tmp/pith-bench-index | cut -f1)
     read -r c_s _ <<<"$(cd /tmp && measure ctags -R -f /tmp/pith-bench-tags "$dir")"
     awk -v n="$name" -v f="$files" -v l="$lines" -v ts="$ts_s" -v tk="$ts_kb" -v ps="$p_s" \
