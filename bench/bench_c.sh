@@ -119,7 +119,8 @@ bench_corpus() {
     $B/pith-analyze --dump "$WORK/$name.graph" > "$WORK/$name.pith"
     python3 "$WORK/dump_cg.py" "$R/compile_commands.json" > "$WORK/$name.clang"
     echo "== direct call edges: pith vs clang debug.DumpCallGraph"
-    python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 0 | head -2
+    python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 0 > "$WORK/$name.pr" || true
+    head -2 "$WORK/$name.pr"
     echo "== the same with __compiletime_assert_<__COUNTER__> names normalised"
     python3 bench/c_edges.py "$WORK/$name.pith" "$WORK/$name.clang" --show 30 --normalize-counter
     echo "pith edge kinds:"
