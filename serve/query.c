@@ -269,6 +269,18 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
                                           "--mode takes lexical, vector or fused, not '%s'", m);
                 continue;
             }
+            if (strcmp(a, "--vector-weight") == 0) {
+                const char *w = i + 1 < argc ? argv[++i] : "";
+                char *end;
+                if (out->op != QUERY_SEARCH)
+                    return pith_error_set(PITH_EUSAGE, "--vector-weight applies to search only");
+                out->weight = strtod(w, &end);
+                if (!*w || *end || !(out->weight >= 0.0 && out->weight <= 100.0))
+                    return pith_error_set(
+                        PITH_EUSAGE, "--vector-weight takes a number from 0 to 100, not '%s'", w);
+                out->has_weight = 1;
+                continue;
+            }
             if (strcmp(a, "--dot") == 0) {
                 if (!depth_ok)
                     return pith_error_set(PITH_EUSAGE, "--dot applies to callers, callees, "
@@ -1091,7 +1103,8 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
     idvec ids = { 0 };
     int exact = 0, err = 0;
     if (req->op == QUERY_SEARCH)
-        return q_search(out, ix, req->arg, req->k, req->mode, req->json);
+        return q_search(out, ix, req->arg, req->k, req->mode,
+                        req->has_weight ? req->weight : VSEARCH_W_VECTOR, req->json);
     if (req->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE, "missing query operation");
     if (req->op >= QUERY_CFG)

@@ -58,6 +58,8 @@ struct query_req {
     unsigned slice;           /* slice: FLOW_SLICE_FORWARD | FLOW_SLICE_INTER (--forward,
                                  --interprocedural); its --var V is in arg2 */
     int mode;                 /* search --mode: enum vsearch_mode (serve/vsearch.h), 0 = auto */
+    int has_weight;           /* search --vector-weight W given */
+    double weight;            /* its W (0..100); else VSEARCH_W_VECTOR */
 };
 
 /* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search|context|overview|

@@ -270,11 +270,13 @@ static void lexical(struct topk *top,
 static size_t fuse(struct shown *shown,
                    size_t *union_count,
                    unsigned k,
+                   double w_vec,
                    const struct topk *top,
                    const struct pith_vectors *vx,
                    const float *qv,
                    const struct vsearch_hit *vh,
-                   size_t nv)
+                   size_t nv,
+                   const struct vsearch_stats *vstats)
 {
     struct vsearch_cand *c = pith_xcalloc(top->count + nv + 1, sizeof *c);
     struct qmap where;
@@ -299,7 +301,9 @@ static size_t fuse(struct shown *shown,
         c[i].lex = top->all[c[i].doc];
         c[i].vec = vsearch_dot(vx, qv, c[i].doc);
     }
-    vsearch_fuse(c, n, VSEARCH_W_VECTOR);
+    /* z-scores against each channel's scores over every symbol (see vsearch_fuse) */
+    struct vsearch_stats ls = vsearch_stats_of(top->all + 1, vx->row_count - 1);
+    vsearch_fuse(c, n, w_vec, &ls, vstats);
     *union_count = n;
     size_t m = n < k ? n : k;
     for (size_t i = 0; i < m; i++) {
@@ -320,6 +324,7 @@ int q_search(struct pith_buf *out,
              const char *text,
              unsigned k,
              int mode,
+             double w_vec,
              int json)
 {
     struct pith_lexicon lx;
@@ -363,7 +368,8 @@ int q_search(struct pith_buf *out,
     }
     if (mode != VSEARCH_LEXICAL) {
         vh = pith_xcalloc(cap ? cap : 1, sizeof *vh);
-        size_t nv = vsearch_top(&vx, qv, mode == VSEARCH_VECTOR ? k : cap, vh);
+        struct vsearch_stats vstats;
+        size_t nv = vsearch_top(&vx, qv, mode == VSEARCH_VECTOR ? k : cap, vh, &vstats);
         if (mode == VSEARCH_VECTOR) {
             for (size_t i = 0; i < nv; i++) {
                 shown[i].doc = vh[i].doc;
@@ -372,7 +378,8 @@ int q_search(struct pith_buf *out,
             }
             nshown = total = nv;
         } else {
-            nshown = fuse(shown, &total, k, &top, &vx, qv, vh, nv); /* total: candidates */
+            nshown = fuse(shown, &total, k, w_vec, &top, &vx, qv, vh, nv,
+                          &vstats); /* total: candidates */
         }
     } else {
         for (size_t i = 0; i < top.count; i++) {

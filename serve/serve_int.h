@@ -37,12 +37,14 @@ const char *q_symbol_path(const struct pith_index *ix, uint32_t id);
 int q_doc_summary_of(struct pith_buf *out, const struct pith_index *ix, uint32_t id, size_t max);
 
 /* The search operation (query_search.c). Same contract as query_run. `mode`: enum
- * vsearch_mode (serve/vsearch.h); VSEARCH_AUTO is fused when the index has vectors. */
+ * vsearch_mode (serve/vsearch.h); VSEARCH_AUTO is fused when the index has vectors. `w_vec`:
+ * the vector channel's weight in the fusion. */
 int q_search(struct pith_buf *out,
              const struct pith_index *ix,
              const char *text,
              unsigned k,
              int mode,
+             double w_vec,
              int json);
 
 #endif

@@ -108,10 +108,31 @@ static int cmp_vhit(const void *a, const void *b)
     return vhit_better(a, b) ? -1 : vhit_better(b, a) ? 1 : 0;
 }
 
-size_t
-vsearch_top(const struct pith_vectors *v, const float *q, size_t cap, struct vsearch_hit *out)
+struct vsearch_stats vsearch_stats_of(const double *x, size_t n)
 {
-    size_t n = 0;
+    struct vsearch_stats st = { 0.0, 0.0 };
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i];
+    if (n == 0)
+        return st;
+    st.mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++)
+        sq += (x[i] - st.mean) * (x[i] - st.mean);
+    st.sd = sqrt(sq / (double)n);
+    return st;
+}
+
+size_t vsearch_top(const struct pith_vectors *v,
+                   const float *q,
+                   size_t cap,
+                   struct vsearch_hit *out,
+                   struct vsearch_stats *all)
+{
+    size_t n = 0, m = 0;
+    double sum = 0.0, sq = 0.0;
+    if (all)
+        all->mean = all->sd = 0.0;
     if (!v->rows || cap == 0)
         return 0;
     /* a heap of the best `cap`, root the worst kept */
@@ -120,6 +141,9 @@ vsearch_top(const struct pith_vectors *v, const float *q, size_t cap, struct vse
             continue;
         struct vsearch_hit h = { doc, vsearch_dot(v, q, doc) };
         size_t i;
+        sum += h.sim;
+        sq += (double)h.sim * h.sim;
+        m++;
         if (n < cap) {
             i = n++;
             while (i > 0 && vhit_better(&out[(i - 1) / 2], &h)) {
@@ -146,6 +170,11 @@ vsearch_top(const struct pith_vectors *v, const float *q, size_t cap, struct vse
         out[i] = h;
     }
     qsort(out, n, sizeof *out, cmp_vhit);
+    if (all && m) {
+        all->mean = sum / (double)m;
+        double var = sq / (double)m - all->mean * all->mean;
+        all->sd = var > 0.0 ? sqrt(var) : 0.0;
+    }
     return n;
 }
 
@@ -178,11 +207,23 @@ static int cmp_cand(const void *pa, const void *pb)
     return a->doc < b->doc ? -1 : a->doc > b->doc;
 }
 
-void vsearch_fuse(struct vsearch_cand *c, size_t n, double w_vec)
+void vsearch_fuse(struct vsearch_cand *c,
+                  size_t n,
+                  double w_vec,
+                  const struct vsearch_stats *lex,
+                  const struct vsearch_stats *vec)
 {
     double ml, sl, mv, sv;
     stats(c, n, 0, &ml, &sl);
     stats(c, n, 1, &mv, &sv);
+    if (lex) {
+        ml = lex->mean;
+        sl = lex->sd;
+    }
+    if (vec) {
+        mv = vec->mean;
+        sv = vec->sd;
+    }
     for (size_t i = 0; i < n; i++) {
         double zl = sl > 0.0 ? (c[i].lex - ml) / sl : 0.0;
         double zv = sv > 0.0 ? (c[i].vec - mv) / sv : 0.0;

@@ -35,10 +35,22 @@ struct vsearch_hit {
     float sim;
 };
 
+/* A channel's score distribution. */
+struct vsearch_stats {
+    double mean, sd;
+};
+
 /* The best min(cap, rows with a vector) rows by dot product with q[dim], exact, into
- * out[cap], best first (ties: smaller id first). Returns the count. */
-size_t
-vsearch_top(const struct pith_vectors *v, const float *q, size_t cap, struct vsearch_hit *out);
+ * out[cap], best first (ties: smaller id first). Returns the count. When `all` is not NULL,
+ * sets it to the mean and standard deviation of the similarity over every row with a vector. */
+size_t vsearch_top(const struct pith_vectors *v,
+                   const float *q,
+                   size_t cap,
+                   struct vsearch_hit *out,
+                   struct vsearch_stats *all);
+
+/* Mean and standard deviation of x[0, n). */
+struct vsearch_stats vsearch_stats_of(const double *x, size_t n);
 
 /* One candidate of the fusion: its score in each channel (exact, whether or not it is in that
  * channel's top list) and whether it is in that list. */
@@ -49,10 +61,16 @@ struct vsearch_cand {
     double fused; /* out */
 };
 
-/* Weighted z-score fusion: each channel's mean and standard deviation are taken over its own
- * top list (candidates with in_lex / in_vec set); every candidate's fused score is
- * z_lex + w_vec * z_vec (a channel with no spread contributes 0). Sorts `c` best first (ties:
- * smaller doc first). */
-void vsearch_fuse(struct vsearch_cand *c, size_t n, double w_vec);
+/* Weighted z-score fusion: every candidate's fused score is z_lex + w_vec * z_vec, z being
+ * (score - mean) / sd with each channel's `lex` / `vec` statistics, or, where NULL, the
+ * channel's own top list (candidates with in_lex / in_vec set); a channel with no spread
+ * contributes 0. Sorts `c` best first (ties: smaller doc first). The search operation passes
+ * statistics over every symbol: on CoSQA dev that kept w = 1 at the lexical channel's MRR
+ * (0.314 vs 0.315) where top-list statistics lost 0.08 (docs/BENCHMARKS.md). */
+void vsearch_fuse(struct vsearch_cand *c,
+                  size_t n,
+                  double w_vec,
+                  const struct vsearch_stats *lex,
+                  const struct vsearch_stats *vec);
 
 #endif

@@ -21,7 +21,7 @@ PITH_TEST(vsearch_fuse_zscores)
         { .doc = 2, .in_lex = 1, .in_vec = 1, .lex = 2.0, .vec = 0.25 },
         { .doc = 3, .in_vec = 1, .lex = 0.0, .vec = 0.75 },
     };
-    vsearch_fuse(c, 3, 1.0);
+    vsearch_fuse(c, 3, 1.0, NULL, NULL);
     /* doc 1: 1 - 4 = -3; doc 2: -1 - 1 = -2; doc 3: -3 + 1 = -2 (tie: smaller doc first) */
     CHECK_EQ_INT(c[0].doc, 2);
     CHECK_EQ_INT(c[1].doc, 3);
@@ -33,7 +33,7 @@ PITH_TEST(vsearch_fuse_zscores)
         { .doc = 2, .in_lex = 1, .in_vec = 1, .lex = 2.0, .vec = 0.25 },
         { .doc = 3, .in_vec = 1, .lex = 0.0, .vec = 0.75 },
     };
-    vsearch_fuse(d, 3, 0.0); /* lexical alone */
+    vsearch_fuse(d, 3, 0.0, NULL, NULL); /* lexical alone */
     CHECK_EQ_INT(d[0].doc, 1);
     CHECK(d[0].fused == 1.0 && d[2].fused == -3.0);
 
@@ -42,9 +42,23 @@ PITH_TEST(vsearch_fuse_zscores)
         { .doc = 7, .in_lex = 1, .in_vec = 1, .lex = 5.0, .vec = 0.25 },
         { .doc = 4, .in_vec = 1, .lex = 0.0, .vec = 0.75 },
     };
-    vsearch_fuse(e, 2, 1.0);
+    vsearch_fuse(e, 2, 1.0, NULL, NULL);
     CHECK_EQ_INT(e[0].doc, 4);
     CHECK(e[0].fused == 1.0 && e[1].fused == -1.0);
+
+    /* given statistics (over every symbol) replace the top lists' */
+    struct vsearch_cand g[2] = {
+        { .doc = 1, .in_lex = 1, .lex = 4.0, .vec = 0.5 },
+        { .doc = 2, .in_vec = 1, .lex = 0.0, .vec = 1.0 },
+    };
+    struct vsearch_stats ls = { 1.0, 1.0 }, vs = { 0.5, 0.25 };
+    vsearch_fuse(g, 2, 1.0, &ls, &vs);
+    /* doc 1: 3 + 0 = 3; doc 2: -1 + 2 = 1 */
+    CHECK_EQ_INT(g[0].doc, 1);
+    CHECK(g[0].fused == 3.0 && g[1].fused == 1.0);
+    double x[4] = { 1.0, 1.0, 3.0, 3.0 };
+    struct vsearch_stats st = vsearch_stats_of(x, 4);
+    CHECK(st.mean == 2.0 && st.sd == 1.0);
 }
 
 PITH_TEST(vsearch_modes)
@@ -103,11 +117,13 @@ PITH_TEST(vsearch_vecs_round_trip_and_top)
 
     struct vsearch_hit hits[8];
     float q[4] = { 0.0f, 0.0f, 1.0f, 0.0f };
-    size_t n = vsearch_top(&v, q, 8, hits);
+    struct vsearch_stats st;
+    size_t n = vsearch_top(&v, q, 8, hits, &st);
+    CHECK(fabs(st.mean - 0.4) < 1e-6 && fabs(st.sd - 0.4) < 1e-6); /* sims {0.8, 0} */
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_INT(hits[0].doc, b);
     CHECK(fabsf(hits[0].sim - 0.8f) < 1e-6f && hits[1].sim == 0.0f);
-    CHECK_EQ_INT(vsearch_top(&v, q, 1, hits), 1);
+    CHECK_EQ_INT(vsearch_top(&v, q, 1, hits, NULL), 1);
     CHECK_EQ_INT(hits[0].doc, b);
     CHECK(vsearch_dot(&v, q, a) == 0.0f);
 out:
