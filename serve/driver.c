@@ -210,6 +210,10 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
             }
             if (opt->progress)
                 argv[n++] = "--progress";
+            if (opt->compdb) {
+                argv[n++] = "--compdb";
+                argv[n++] = opt->compdb;
+            }
             break;
         case DRIVER_ANALYZE:
             argv[n++] = facts.ptr;

@@ -21,6 +21,7 @@ struct driver_options {
      * --cache INDEX.cache */
     const char *const *embed_args;
     int embed_argc;
+    const char *compdb; /* --compdb FILE for pith-extract, or NULL */
 };
 #define DRIVER_EMBED_ARGS_MAX 32
 

@@ -34,8 +34,8 @@ static const char usage_main[] =
     "\n" EXIT_CODES;
 
 static const char usage_index[] =
-    "usage: pith index [REPO=.] [-o INDEX] [--jobs N] [--embed SPEC [--embed-* V]...]\n"
-    "                  [--cache DIR]\n"
+    "usage: pith index [REPO=.] [-o INDEX] [--jobs N] [--compdb FILE]\n"
+    "                  [--embed SPEC [--embed-* V]...] [--cache DIR]\n"
     "\n"
     "Runs pith-extract, pith-analyze, pith-embed and pith-pack (found next to pith) on REPO,\n"
     "with intermediates in INDEX.work.PID/ (removed at the end), and writes INDEX (default\n"
@@ -47,6 +47,7 @@ static const char usage_index[] =
     "\n"
     "  -o, --output INDEX   where to write the index\n"
     "  -j, --jobs N         parallel extraction jobs (default: the CPUs available)\n"
+    "  --compdb FILE        compile_commands.json for C/C++ (default: REPO/ or REPO/build/)\n"
     "  --embed SPEC         embedder: none, builtin, openai:URL, ollama:URL, tei:URL\n"
     "                       (default: builtin when <bindir>/data/use_lite.bin exists, else\n"
     "                       none with a warning); the\n"
@@ -133,7 +134,7 @@ static int write_out(const struct pith_buf *b)
 
 static int cmd_index(int argc, char **argv, const char *argv0)
 {
-    const char *repo = NULL, *index = NULL;
+    const char *repo = NULL, *index = NULL, *compdb = NULL;
     const char *embed_args[DRIVER_EMBED_ARGS_MAX];
     int embed_argc = 0;
     unsigned jobs = 0;
@@ -158,6 +159,12 @@ static int cmd_index(int argc, char **argv, const char *argv0)
             if (i + 1 >= argc)
                 return usage_error(usage_index, "%s needs a path", a);
             index = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--compdb") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_index, "%s needs a path", a);
+            compdb = argv[++i];
             continue;
         }
         if (strcmp(a, "-j") == 0 || strcmp(a, "--jobs") == 0) {
@@ -192,9 +199,10 @@ static int cmd_index(int argc, char **argv, const char *argv0)
         pith_buf_printf(&index_path, "%s/.pith", repo_abs);
     driver_bindir(&bindir, argv0);
 
-    struct driver_options opt = { repo_abs,  index_path.ptr,        bindir.ptr,
-                                  jobs,      isatty(STDERR_FILENO), embed_args,
-                                  embed_argc };
+    struct driver_options opt = {
+        repo_abs,   index_path.ptr, bindir.ptr, jobs, isatty(STDERR_FILENO),
+        embed_args, embed_argc,     compdb
+    };
     struct driver_report rep;
     struct pith_index *ix = NULL;
     int rc = PITH_EXIT_OK;

@@ -44,8 +44,16 @@ case "$out" in *b_entry*) fail "b.c's caller attached to a.c's static helper: $o
 run "$PITH" query -i "$T/idx" callers log_write
 expect_contains "macro call" "$out" "a.c:a_entry"
 
+# the database may live outside the repository: pith index --compdb FILE
+mv "$R/compile_commands.json" "$T/cdb.json"
+rm "$R/broken.c"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump([e for e in d if not e["file"].endswith("broken.c")], open(sys.argv[1], "w"))' "$T/cdb.json"
+run "$PITH" index "$R" -o "$T/idx3" --compdb "$T/cdb.json"
+[ $rc = 0 ] || fail "index --compdb exited $rc: $err"
+run "$PITH" query -i "$T/idx3" callers ext4_open
+expect_contains "--compdb: ops table caller" "$out" "indirect"
+
 # without a compilation database: tree-sitter, name match, said so
-rm "$R/compile_commands.json" "$R/broken.c"
 run "$PITH" index "$R" -o "$T/idx2"
 [ $rc = 0 ] || fail "index without compdb exited $rc: $err"
 expect_contains "summary says name match" "$out$err" "without a compilation database"
