@@ -3,6 +3,7 @@
  * vector sections refused. */
 #include "common/artifact.h"
 #include "common/err.h"
+#include "common/file.h"
 #include "common/mem.h"
 #include "pack/pack.h"
 #include "serve/vsearch.h"
@@ -10,6 +11,7 @@
 #include "tests/unit/pack/pack_fixture.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,6 +223,24 @@ PITH_TEST(vsearch_pack_refuses_bad_rows)
         CHECK(pith_index_section(ix, PITH_SEC_VECS, &len) == NULL);
     }
     pith_index_free(ix);
+    pith_buf_release(&shard);
+    pith_buf_release(&man);
+}
+
+/* Adds a shard with a VECS section to the seed corpus of tests/fuzz/fuzz_artifact.c when
+ * PITH_WRITE_CORPUS names a folder. */
+PITH_TEST(vsearch_write_fuzz_corpus)
+{
+    const char *dir = getenv("PITH_WRITE_CORPUS");
+    if (!dir)
+        return;
+    struct pack_fixture f;
+    fixture_with_vectors(&f);
+    struct pith_buf shard = PITH_BUF_INIT, man = PITH_BUF_INIT;
+    char path[1024];
+    CHECK_EQ_INT(pack_fixture_build(&f, &shard, &man), 0);
+    snprintf(path, sizeof path, "%s/vectors.pith", dir);
+    CHECK_EQ_INT(pith_file_write_atomic(path, shard.ptr, shard.len), 0);
     pith_buf_release(&shard);
     pith_buf_release(&man);
 }
