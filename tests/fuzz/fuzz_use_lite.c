@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             "",
             "x\xff\xfe y",
             "日本語 🎉 \xe2\x96\x81",
-            "e\xcc\x81\xcc\xa3 \xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8 \xcc\x81"
+            "e\xcc\x81\xcc\xa3 \xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8 \xcc\x81",
             "a",
         };
         for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
