@@ -159,9 +159,9 @@ golden-update: all
 	PITH_GOLDEN_UPDATE=1 tests/run_golden.sh build
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.h' ':!tests/fixtures')
 format-check:
-	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' ':!tests/fixtures')
 
 check-headers: $(GEN_HDR)
 	@for h in $$(git ls-files 'common/*.h' 'extract/*.h' 'analyze/*.h' 'embed/*.h' 'pack/*.h' 'serve/*.h'); do \
