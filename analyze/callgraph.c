@@ -30,6 +30,7 @@
  *              and order-free (eval_entry); edges merged in file order
  *   graph      edges sorted, symbols and files copied out               (one thread) */
 #include "analyze.h"
+#include "analyze_int.h"
 
 #include "common/err.h"
 #include "common/hashmap.h"
@@ -2133,9 +2134,8 @@ static void resolve_call(struct cg *cg, uint32_t caller, const Pith__CallSite *c
     }
 }
 
-static int cmp_edges(const void *a, const void *b)
+int analyze_edge_cmp(const Pith__Edge *x, const Pith__Edge *y)
 {
-    const Pith__Edge *x = a, *y = b;
     if (x->caller != y->caller)
         return x->caller < y->caller ? -1 : 1;
     if (x->line != y->line)
@@ -2153,6 +2153,11 @@ static int cmp_edges(const void *a, const void *b)
     if (x->confidence != y->confidence)
         return x->confidence < y->confidence ? -1 : 1;
     return strcmp(x->reason, y->reason);
+}
+
+static int cmp_edges(const void *a, const void *b)
+{
+    return analyze_edge_cmp(a, b);
 }
 
 /* ---- public ------------------------------------------------------------------------------- */

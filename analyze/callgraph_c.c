@@ -4,6 +4,7 @@
  *           overriders, address-taken functions by slot (field/variable/callee USR) and by type
  *   then each call site of FileFacts.c_calls -> edges, merged into the graph's sorted edges. */
 #include "callgraph_c.h"
+#include "analyze_int.h"
 
 #include "common/hashmap.h"
 #include "common/mem.h"
@@ -418,23 +419,7 @@ resolve_name(struct callgraph_c *c, uint32_t caller, uint32_t file, const Pith__
  * reason). */
 static int cmp_edge_ptrs(const void *a, const void *b)
 {
-    const Pith__Edge *x = *(Pith__Edge *const *)a, *y = *(Pith__Edge *const *)b;
-    if (x->caller != y->caller)
-        return x->caller < y->caller ? -1 : 1;
-    if (x->line != y->line)
-        return x->line < y->line ? -1 : 1;
-    if (x->col != y->col)
-        return x->col < y->col ? -1 : 1;
-    if (x->callee != y->callee)
-        return x->callee < y->callee ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    int r = strcmp(x->callee_name, y->callee_name);
-    if (r)
-        return r;
-    if (x->confidence != y->confidence)
-        return x->confidence < y->confidence ? -1 : 1;
-    return strcmp(x->reason, y->reason);
+    return analyze_edge_cmp(*(Pith__Edge *const *)a, *(Pith__Edge *const *)b);
 }
 
 static int cmp_facts_path(const void *a, const void *b)
