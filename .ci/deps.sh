@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES="build-essential pkg-config clang libclang-19-dev protobuf-c-compiler libprotobuf-c-dev
 libzstd-dev zstd libhnswlib-dev libcurl4-openssl-dev libcjson-dev libxxhash-dev libmicrohttpd-dev
-libstemmer-dev libopenblas-dev libssl-dev curl git ca-certificates xz-utils"
+libstemmer-dev libopenblas-dev libssl-dev curl git ca-certificates xz-utils
+python3"
 
 if [ "${1:-}" != "--no-apt" ]; then
     missing=""
