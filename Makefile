@@ -42,7 +42,7 @@ override CPPFLAGS += -I. -I$(GEN) -I$(TS_RUNTIME)/include $(CLANG_CPPFLAGS)
 LIBS := -lprotobuf-c -lzstd -lxxhash -lcjson -lmicrohttpd -lcurl -lstemmer -lopenblas -lcrypto -lm -pthread
 LLVM_DIR ?= /usr/lib/llvm-19
 CLANG_CPPFLAGS := -I$(LLVM_DIR)/include
-CLANG_LIBS := -ldl # libclang is dlopen()ed by extract/lang_c_clang.c on first use
+CLANG_LIBS := -L$(LLVM_DIR)/lib -Wl,-rpath,$(LLVM_DIR)/lib -lclang
 
 PROTOS   := $(wildcard schemas/*.proto)
 GEN_SRC  := $(patsubst schemas/%.proto,$(GEN)/schemas/%.pb-c.c,$(PROTOS))

@@ -14,152 +14,15 @@
 #include "schemas/facts.pb-c.h"
 
 #include <clang-c/Index.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* libclang is loaded with dlopen on first use, not linked: its start-up (libclang + libLLVM,
- * ~58 MiB mapped, ~15 ms) would otherwise be paid by every pith-extract run, Python-only
- * repositories included. Every libclang function this file calls goes through `clang_api`. */
-#define PITH_CLANG_FUNCS(X)               \
-    X(clang_CXXMethod_isVirtual)          \
-    X(clang_Cursor_getArgument)           \
-    X(clang_Cursor_getNumArguments)       \
-    X(clang_Cursor_getRawCommentText)     \
-    X(clang_Cursor_isNull)                \
-    X(clang_Location_isInSystemHeader)    \
-    X(clang_Type_visitFields)             \
-    X(clang_createIndex)                  \
-    X(clang_disposeDiagnostic)            \
-    X(clang_disposeIndex)                 \
-    X(clang_disposeOverriddenCursors)     \
-    X(clang_disposeString)                \
-    X(clang_disposeTranslationUnit)       \
-    X(clang_equalLocations)               \
-    X(clang_formatDiagnostic)             \
-    X(clang_getCString)                   \
-    X(clang_getCanonicalType)             \
-    X(clang_getCursorBinaryOperatorKind)  \
-    X(clang_getCursorDisplayName)         \
-    X(clang_getCursorExtent)              \
-    X(clang_getCursorKind)                \
-    X(clang_getCursorLanguage)            \
-    X(clang_getCursorLinkage)             \
-    X(clang_getCursorLocation)            \
-    X(clang_getCursorReferenced)          \
-    X(clang_getCursorResultType)          \
-    X(clang_getCursorSemanticParent)      \
-    X(clang_getCursorSpelling)            \
-    X(clang_getCursorType)                \
-    X(clang_getCursorUSR)                 \
-    X(clang_getDiagnostic)                \
-    X(clang_getDiagnosticSeverity)        \
-    X(clang_getExpansionLocation)         \
-    X(clang_getFileContents)              \
-    X(clang_getFileName)                  \
-    X(clang_getNullCursor)                \
-    X(clang_getNumDiagnostics)            \
-    X(clang_getOverriddenCursors)         \
-    X(clang_getPointeeType)               \
-    X(clang_getRangeEnd)                  \
-    X(clang_getRangeStart)                \
-    X(clang_getSpecializedCursorTemplate) \
-    X(clang_getSpellingLocation)          \
-    X(clang_getTranslationUnitCursor)     \
-    X(clang_getTypeSpelling)              \
-    X(clang_isCursorDefinition)           \
-    X(clang_parseTranslationUnit2)        \
-    X(clang_visitChildren)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-    PITH_CLANG_FUNCS(X)
-#undef X
-} clang_api;
-static int clang_api_ok;
-static pthread_once_t clang_api_once = PTHREAD_ONCE_INIT;
-
-static void clang_api_load_once(void)
-{
-    static const char *const names[] = { "libclang-19.so.1", "libclang-19.so",
-                                         "/usr/lib/llvm-19/lib/libclang.so.1",
-                                         "/usr/lib/llvm-19/lib/libclang.so" };
-    void *h = NULL;
-    for (size_t i = 0; !h && i < sizeof names / sizeof *names; i++)
-        h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return;
-#define X(f)                                      \
-    if (!(*(void **)&clang_api.f = dlsym(h, #f))) \
-        return;
-    PITH_CLANG_FUNCS(X)
-#undef X
-    clang_api_ok = 1;
-}
-
-/* Loads libclang once. Returns 1 when every function was found. */
-static int clang_api_load(void)
-{
-    pthread_once(&clang_api_once, clang_api_load_once);
-    return clang_api_ok;
-}
-
-#define clang_CXXMethod_isVirtual          (clang_api.clang_CXXMethod_isVirtual)
-#define clang_Cursor_getArgument           (clang_api.clang_Cursor_getArgument)
-#define clang_Cursor_getNumArguments       (clang_api.clang_Cursor_getNumArguments)
-#define clang_Cursor_getRawCommentText     (clang_api.clang_Cursor_getRawCommentText)
-#define clang_Cursor_isNull                (clang_api.clang_Cursor_isNull)
-#define clang_Location_isInSystemHeader    (clang_api.clang_Location_isInSystemHeader)
-#define clang_Type_visitFields             (clang_api.clang_Type_visitFields)
-#define clang_createIndex                  (clang_api.clang_createIndex)
-#define clang_disposeDiagnostic            (clang_api.clang_disposeDiagnostic)
-#define clang_disposeIndex                 (clang_api.clang_disposeIndex)
-#define clang_disposeOverriddenCursors     (clang_api.clang_disposeOverriddenCursors)
-#define clang_disposeString                (clang_api.clang_disposeString)
-#define clang_disposeTranslationUnit       (clang_api.clang_disposeTranslationUnit)
-#define clang_equalLocations               (clang_api.clang_equalLocations)
-#define clang_formatDiagnostic             (clang_api.clang_formatDiagnostic)
-#define clang_getCString                   (clang_api.clang_getCString)
-#define clang_getCanonicalType             (clang_api.clang_getCanonicalType)
-#define clang_getCursorBinaryOperatorKind  (clang_api.clang_getCursorBinaryOperatorKind)
-#define clang_getCursorDisplayName         (clang_api.clang_getCursorDisplayName)
-#define clang_getCursorExtent              (clang_api.clang_getCursorExtent)
-#define clang_getCursorKind                (clang_api.clang_getCursorKind)
-#define clang_getCursorLanguage            (clang_api.clang_getCursorLanguage)
-#define clang_getCursorLinkage             (clang_api.clang_getCursorLinkage)
-#define clang_getCursorLocation            (clang_api.clang_getCursorLocation)
-#define clang_getCursorReferenced          (clang_api.clang_getCursorReferenced)
-#define clang_getCursorResultType          (clang_api.clang_getCursorResultType)
-#define clang_getCursorSemanticParent      (clang_api.clang_getCursorSemanticParent)
-#define clang_getCursorSpelling            (clang_api.clang_getCursorSpelling)
-#define clang_getCursorType                (clang_api.clang_getCursorType)
-#define clang_getCursorUSR                 (clang_api.clang_getCursorUSR)
-#define clang_getDiagnostic                (clang_api.clang_getDiagnostic)
-#define clang_getDiagnosticSeverity        (clang_api.clang_getDiagnosticSeverity)
-#define clang_getExpansionLocation         (clang_api.clang_getExpansionLocation)
-#define clang_getFileContents              (clang_api.clang_getFileContents)
-#define clang_getFileName                  (clang_api.clang_getFileName)
-#define clang_getNullCursor                (clang_api.clang_getNullCursor)
-#define clang_getNumDiagnostics            (clang_api.clang_getNumDiagnostics)
-#define clang_getOverriddenCursors         (clang_api.clang_getOverriddenCursors)
-#define clang_getPointeeType               (clang_api.clang_getPointeeType)
-#define clang_getRangeEnd                  (clang_api.clang_getRangeEnd)
-#define clang_getRangeStart                (clang_api.clang_getRangeStart)
-#define clang_getSpecializedCursorTemplate (clang_api.clang_getSpecializedCursorTemplate)
-#define clang_getSpellingLocation          (clang_api.clang_getSpellingLocation)
-#define clang_getTranslationUnitCursor     (clang_api.clang_getTranslationUnitCursor)
-#define clang_getTypeSpelling              (clang_api.clang_getTypeSpelling)
-#define clang_isCursorDefinition           (clang_api.clang_isCursorDefinition)
-#define clang_parseTranslationUnit2        (clang_api.clang_parseTranslationUnit2)
-#define clang_visitChildren                (clang_api.clang_visitChildren)
-
-#define SIG_CAP                            1024
-#define DOC_CAP                            4096
-#define MAX_STACK                          2048
-#define FILE_MAX                           ((size_t)64 << 20)
+#define SIG_CAP   1024
+#define DOC_CAP   4096
+#define MAX_STACK 2048
+#define FILE_MAX  ((size_t)64 << 20)
 
 struct cfn {
     const char *path, *usr, *name, *qualname, *sig, *doc, *returns;
@@ -1293,13 +1156,6 @@ static void pack_file(struct c_records *out, const char *repo, struct mfile *mf)
 
 void lang_c_clang_run(struct c_records *out, const char *repo, const struct compdb *db, int jobs)
 {
-    if (!clang_api_load()) {
-        fprintf(stderr,
-                "pith-extract: cannot load libclang-19 (%s); C/C++ files are parsed "
-                "with tree-sitter and matched by name\n",
-                dlerror() ? "dlopen failed" : "missing symbols");
-        return;
-    }
     struct shared sh = { 0 };
     char *root = compdb_abspath("/", repo);
     sh.repo = root;
