@@ -618,6 +618,7 @@ int embed_cache_embedder_new(struct pith_embedder **out,
     c->base.id = inner->id;
     c->base.dim = inner->dim;
     c->base.doc_prefix = inner->doc_prefix;
+    c->base.http = inner->http;
     c->base.embed_batch = cached_batch;
     c->base.embed_query = cached_query;
     c->base.free = cached_free;

@@ -447,9 +447,21 @@ build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, stru
     vs.rows = rp;
     float *vecs = NULL;
     int err = 0;
+    Pith__EmbedEndpoint ep = PITH__EMBED_ENDPOINT__INIT;
+    struct pith_buf ep_url = PITH_BUF_INIT;
     if (e) {
         vs.embedder = (char *)e->id;
         vs.dim = e->dim;
+        if (e->http) { /* where the query side finds the server (never the key) */
+            const struct pith_http_embed_options *h = e->http;
+            pith_http_embed_url_redact(&ep_url, h->base_url);
+            ep.format = (char *)pith_http_embed_format_name(h->format);
+            ep.url = ep_url.ptr;
+            ep.model = (char *)(h->model ? h->model : "");
+            ep.query_prefix = (char *)(h->query_prefix ? h->query_prefix : "");
+            ep.api_key_env = (char *)(h->api_key_env ? h->api_key_env : "");
+            vs.endpoint = &ep;
+        }
         err = embed_rows(rows, n, e, &vecs);
     }
     size_t len = err ? 0 : pith__vector_set__get_packed_size(&vs);
@@ -461,6 +473,7 @@ build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, stru
         out->ptr[len] = '\0';
     }
     free(vecs);
+    pith_buf_release(&ep_url);
     for (unsigned p = 0; p < jobs; p++) {
         pith_buf_release(&parts[p].texts);
         pith_vec_release(&parts[p].ids);
@@ -758,10 +771,10 @@ int embed_embedder_open(struct pith_embedder **out, const struct embed_options *
         return 0;
     if (strcmp(opt->embedder, "builtin") == 0)
         return use_lite_embedder_new(out, opt->model_path, opt->threads);
-    struct http_embed_options http = opt->http;
-    int r = http_embed_spec_parse(&http, opt->embedder);
+    struct pith_http_embed_options http = opt->http;
+    int r = pith_http_embed_spec_parse(&http, opt->embedder);
     if (r <= 0)
-        return r < 0 ? r : http_embed_new(out, &http);
+        return r < 0 ? r : http_embedder_new(out, &http);
     return pith_error_set(PITH_EUSAGE,
                           "unknown embedder %s (none, builtin, openai:URL, ollama:URL, tei:URL)",
                           opt->embedder);

@@ -7,7 +7,7 @@
 
 #include "common/buf.h"
 #include "embed/embedder.h"
-#include "embed/http_embed.h"
+#include "embed/http_embedder.h"
 #include "schemas/graph.pb-c.h"
 
 #define EMBED_SUMMARY_VERSION 1u
@@ -52,8 +52,8 @@ struct embed_options {
     const char *model_path; /* builtin: the converted model (NULL: <bindir>/data/use_lite.bin) */
     unsigned threads;       /* builtin: embedding threads (0: every CPU) */
     /* "openai:URL", "ollama:URL", "tei:URL": the HTTP embedder's other options (format and
-     * base URL come from `embedder`); set with http_embed_options_init first */
-    struct http_embed_options http;
+     * base URL come from `embedder`); set with pith_http_embed_options_init first */
+    struct pith_http_embed_options http;
     const char *cache_dir; /* embedding cache folder (cache.h); NULL: none */
 };
 

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     struct embed_options opt;
     memset(&opt, 0, sizeof opt);
     opt.embedder = "none";
-    http_embed_options_init(&opt.http);
+    pith_http_embed_options_init(&opt.http);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         double num = 0;

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+struct pith_http_embed_options; /* common/http_embed.h */
+
 /* Called by embed_stream as vectors arrive: rows [first, first + count) of the input, `count`
  * rows of `dim` floats, L2-normalised. Returns 0 to go on, or a PITH_E* code that stops the
  * stream and is returned by it. */
@@ -46,6 +48,10 @@ struct pith_embedder {
                         size_t count,
                         pith_embedder_batch_fn fn,
                         void *payload);
+    /* The HTTP server's options (format, base URL, model, query prefix, key variable name),
+     * recorded in the VectorSet so the query side can embed queries with the same server;
+     * NULL for other backends. Owned by the embedder. */
+    const struct pith_http_embed_options *http;
 };
 
 /* Calls e->free(e) when e is not NULL. */

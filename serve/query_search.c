@@ -350,7 +350,7 @@ int q_search(struct pith_buf *out,
             goto out;
         }
         qv = pith_xcalloc(vx.dim, sizeof *qv);
-        err = vsearch_embed_query(vx.embedder, vx.dim, text, qv);
+        err = vsearch_embed_query(ix, vx.embedder, vx.dim, text, qv);
         if (err)
             goto out;
     }

@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/mem.h"
 #include "common/use_lite.h"
+#include "serve/query_embed.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -44,8 +45,14 @@ static struct use_lite_work *model_work;
 static int model_err; /* nonzero: opening failed once, with model_msg */
 static char model_msg[256];
 
-int vsearch_embed_query(const char *embedder, unsigned dim, const char *text, float *out)
+int vsearch_embed_query(const struct pith_index *ix,
+                        const char *embedder,
+                        unsigned dim,
+                        const char *text,
+                        float *out)
 {
+    if (strncmp(embedder, "http:", 5) == 0) /* the index's HTTP server (query_embed.h) */
+        return query_embed_http(ix, embedder, dim, text, out);
     if (strncmp(embedder, "builtin:use-lite@", 17) != 0)
         return pith_error_set(PITH_EUNSUPPORTED,
                               "the index was embedded with '%s'; this pith embeds queries with "

@@ -1,6 +1,6 @@
 /* Vector search and fusion for the search operation (serve stage): the query is embedded with
- * the index's embedder (the built-in USE-lite model of common/use_lite.h; HTTP embedders are
- * refused for now), scored by exact dot products over the VECS rows mapped from the shard, and
+ * the index's embedder (the built-in USE-lite model of common/use_lite.h, or the index's HTTP
+ * embedding server through serve/query_embed.h), scored by exact dot products over the VECS rows mapped from the shard, and
  * fused with the lexical BM25F channel by a weighted z-score sum over the union of both
  * channels' top candidates (shared/EMBEDDING.md: w = 1 measured best). */
 #ifndef PITH_SERVE_VSEARCH_H
@@ -20,12 +20,18 @@ enum vsearch_mode { VSEARCH_AUTO = 0, VSEARCH_LEXICAL, VSEARCH_VECTOR, VSEARCH_F
 int vsearch_mode_parse(const char *s);
 const char *vsearch_mode_name(enum vsearch_mode m);
 
-/* Embeds `text` as a query with the embedder whose id is `embedder` into out[dim]. The model
- * is opened once per process (from <bindir>/data/use_lite.bin, or $PITH_USE_LITE_MODEL when
- * set) and kept. Returns 0, or PITH_EUNSUPPORTED with a one-line message when this side
- * cannot produce vectors of that embedder (an HTTP embedder, other weights, another dim),
- * PITH_ENOTFOUND when the model file is missing. */
-int vsearch_embed_query(const char *embedder, unsigned dim, const char *text, float *out);
+/* Embeds `text` as a query of index `ix` (may be NULL) with the embedder whose id is `embedder`
+ * into out[dim]. The built-in model is opened once per process (from
+ * <bindir>/data/use_lite.bin, or $PITH_USE_LITE_MODEL when set) and kept; an HTTP embedder
+ * ("http:...") asks the index's embedding server (serve/query_embed.h). Thread-safe. Returns 0,
+ * or PITH_EUNSUPPORTED with a one-line message when this side cannot produce vectors of that
+ * embedder (an unknown embedder, other weights, another dim, a server answering another model
+ * or dim), PITH_ENOTFOUND when the model file is missing, query_embed_http's errors. */
+int vsearch_embed_query(const struct pith_index *ix,
+                        const char *embedder,
+                        unsigned dim,
+                        const char *text,
+                        float *out);
 
 /* The dot product of row `doc` with `q` (0 for a row without a vector). */
 float vsearch_dot(const struct pith_vectors *v, const float *q, uint32_t doc);

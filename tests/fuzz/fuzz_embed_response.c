@@ -1,8 +1,8 @@
-/* libFuzzer target: an HTTP embedding server's answer as pith-embed reads it. Byte 0 picks the
- * format (OpenAI, Ollama, TEI), byte 1 the number of inputs and byte 2 the expected dimension
- * (0: learnt); the rest is the body, also read as a Retry-After value. Never crashes, and a
- * success holds count * dim finite unit (or zero) vectors. */
-#include "embed/http_embed.h"
+/* libFuzzer target: an HTTP embedding server's answer as pith-embed and the query side read it.
+ * Byte 0 picks the format (OpenAI, Ollama, TEI), byte 1 the number of inputs and byte 2 the
+ * expected dimension (0: learnt); the rest is the body, also read as a Retry-After value. Never
+ * crashes, and a success holds count * dim finite unit (or zero) vectors. */
+#include "common/http_embed.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -15,13 +15,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3)
         return 0;
-    enum http_embed_format f = (enum http_embed_format)(data[0] % 3);
+    enum pith_http_embed_format f = (enum pith_http_embed_format)(data[0] % 3);
     size_t count = data[1] % 9;
     uint32_t dim = data[2] % 5;
     const char *body = (const char *)data + 3;
     size_t len = size - 3;
     float *v = NULL;
-    if (http_embed_parse(&v, f, body, len, count, &dim) == 0) {
+    if (pith_http_embed_parse(&v, f, body, len, count, &dim) == 0) {
         for (size_t i = 0; i < count; i++) {
             double n = 0;
             for (uint32_t k = 0; k < dim; k++) {
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, body, len);
     s[len] = '\0';
     double secs;
-    if (http_retry_after_parse(&secs, s, 1700000000) == 0 && !(secs >= 0))
+    if (pith_http_retry_after_parse(&secs, s, 1700000000) == 0 && !(secs >= 0))
         abort();
     free(s);
     return 0;
