@@ -54,6 +54,20 @@ static void dump_manifest(struct pith_buf *out, const struct pith_index *ix)
     pith_buf_printf(out, "\ndim %u\nsymbol_count %llu\nedge_count %llu\nfile_count %zu\n", m->dim,
                     (unsigned long long)m->symbol_count, (unsigned long long)m->edge_count,
                     m->n_files);
+    if (m->embed_endpoint) { /* HTTP embedders only (never the key, only its variable) */
+        const Pith__ManifestEmbedEndpoint *e = m->embed_endpoint;
+        pith_buf_puts(out, "embed_endpoint format ");
+        put_str(out, e->format);
+        pith_buf_puts(out, " url ");
+        put_str(out, e->url);
+        pith_buf_puts(out, " model ");
+        put_str(out, e->model);
+        pith_buf_puts(out, " query_prefix ");
+        put_str(out, e->query_prefix);
+        pith_buf_puts(out, " key_env ");
+        put_str(out, e->api_key_env);
+        pith_buf_putc(out, '\n');
+    }
     for (size_t i = 0; i < m->n_files; i++) {
         const Pith__ManifestFile *f = m->files[i];
         pith_buf_puts(out, "file ");

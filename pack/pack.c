@@ -1038,6 +1038,16 @@ static void build_manifest(struct pith_buf *out,
                               ? in->vectors->embedder
                               : "none");
     m.dim = in->vectors ? in->vectors->dim : 0;
+    Pith__ManifestEmbedEndpoint ep = PITH__MANIFEST_EMBED_ENDPOINT__INIT;
+    if (in->vectors && in->vectors->endpoint && in->vectors->dim) {
+        const Pith__EmbedEndpoint *v = in->vectors->endpoint;
+        ep.format = (char *)nz(v->format);
+        ep.url = (char *)nz(v->url);
+        ep.model = (char *)nz(v->model);
+        ep.query_prefix = (char *)nz(v->query_prefix);
+        ep.api_key_env = (char *)nz(v->api_key_env);
+        m.embed_endpoint = &ep;
+    }
     m.symbol_count = g->n_symbols;
     m.edge_count = edge_count;
 
