@@ -257,7 +257,7 @@ static void one(struct builder *b, uint32_t id, pendvec *p, int depth)
     case PITH__IR_OP__IR_FOR: {
         int is_for = s->op == PITH__IR_OP__IR_FOR;
         uint32_t head;
-        if (is_for) {
+        if (is_for && !s->cond) { /* Python for, C++ range-for, C for without a condition */
             head = node_new(b, PITH__FLOW_NODE_KIND__FLOW_COND, s, "for");
             b->f->nodes.items[head].ir = id;
             connect(b, p, head, PITH__FLOW_EDGE_KIND__FEDGE_FALL);
@@ -265,12 +265,17 @@ static void one(struct builder *b, uint32_t id, pendvec *p, int depth)
             pend_add(&t, head, PITH__FLOW_EDGE_KIND__FEDGE_TRUE);
             pend_add(&fl, head, PITH__FLOW_EDGE_KIND__FEDGE_FALSE);
         } else {
-            head = header_cond(b, s, id, p, &t, &fl, "while");
+            head = header_cond(b, s, id, p, &t, &fl, is_for ? "for" : "while");
         }
-        push_ctx(b, CTX_LOOP, head);
+        /* C for: continue goes to the update statements, which go back to the condition */
+        push_ctx(b, CTX_LOOP, s->n_update ? 0 : head);
         seq(b, s->body, s->n_body, &t, depth + 1);
-        connect(b, &t, head, PITH__FLOW_EDGE_KIND__FEDGE_BACK);
         struct ctx c = pop_ctx(b);
+        if (s->n_update) {
+            pend_move(&t, &c.conts);
+            seq(b, s->update, s->n_update, &t, depth + 1);
+        }
+        connect(b, &t, head, PITH__FLOW_EDGE_KIND__FEDGE_BACK);
         seq(b, s->orelse, s->n_orelse, &fl, depth + 1);
         pend_move(p, &fl);
         pend_move(p, &c.breaks);
@@ -663,7 +668,7 @@ void cfg_build(struct flow *f,
         }
     }
     f->cyclomatic = (uint32_t)(re + 2 - rn);
-    f->complexity = cfg_mccabe(ir, bodies, nbodies);
+    f->complexity = ir->complexity ? ir->complexity : cfg_mccabe(ir, bodies, nbodies);
 
     /* basic blocks: a node starts one unless its only predecessor has it as only successor */
     uint32_t blocks = 0;

@@ -1,8 +1,8 @@
 /* Reaching definitions over a function's CFG (flow_int.h) and the def-use chains they give.
  * Lattice: per node a bit set over definition sites (node, variable); IN[n] = union of OUT of
  * the predecessors, OUT[n] = defs(n) + (IN[n] - defs of the same variables). A use of the
- * access path "a.b.c" is reached by definitions of "a.b.c", "a.b" and "a" (writing a prefix
- * replaces the object); writing "a.b" does not kill "a". */
+ * access path "a.b.c" (or C's "p->q.c") is reached by definitions of "a.b.c", "a.b" and "a"
+ * (writing a prefix replaces the object); writing "a.b" does not kill "a". */
 #include "flow_int.h"
 
 #include <string.h>
@@ -159,8 +159,8 @@ void dfg_solve(struct flow *f)
             const char *use = fn->uses[u];
             size_t len = strlen(use);
             for (size_t cut = len; cut > 0; cut--) {
-                if (cut != len && use[cut] != '.')
-                    continue;
+                if (cut != len && use[cut] != '.' && !(use[cut] == '-' && use[cut + 1] == '>'))
+                    continue; /* prefixes end before "." or (C) "->" */
                 uint32_t v = var_index(&vm, use, cut, 0);
                 if (v == UINT32_MAX)
                     continue;

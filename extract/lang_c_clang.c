@@ -7,6 +7,8 @@
  *   Then one thread groups the items by file and packs one FileFacts per file. */
 #include "lang_c.h"
 
+#include "ir_c_clang.h"
+
 #include "common/err.h"
 #include "common/file.h"
 #include "common/hashmap.h"
@@ -32,6 +34,7 @@ struct cfn {
     size_t n_overrides;
     const char **pnames, **ptypes;
     size_t n_params;
+    Pith__FunctionIr *ir; /* the body in the statement IR (symbol set when packed), or NULL */
 };
 
 struct ccall {
@@ -770,6 +773,7 @@ static void function_def(struct worker *w, CXCursor c, const char *path, CXFile 
     if (body_off && body_off > off_start)
         body = body_off;
     fn.sig = source_text(w, file, off_start, body, SIG_CAP);
+    fn.ir = ir_c_lower(&w->arena, w->tu, c, fn.pnames, fn.n_params);
     pith_vec_push(&w->fns, fn);
     walk_children(w, c);
     w->fn_usr = saved_usr;
@@ -1094,6 +1098,12 @@ static void pack_file(struct c_records *out, const char *repo, struct mfile *mf)
         }
         ff.symbols[i] = s;
         pith_hashmap_put(&ids, fn->usr, strlen(fn->usr), (uint32_t)i + 1);
+        if (fn->ir) {
+            if (!ff.bodies)
+                ff.bodies = pith_arena_alloc(&a, mf->fns.count * sizeof *ff.bodies);
+            fn->ir->symbol = (uint32_t)i + 1;
+            ff.bodies[ff.n_bodies++] = fn->ir;
+        }
     }
     if (mf->calls.count > 1)
         qsort(mf->calls.items, mf->calls.count, sizeof *mf->calls.items, cmp_call);

@@ -266,10 +266,16 @@ static void op_cfg(struct pith_buf *out,
         pith_buf_puts(out, "]}\n");
         return;
     }
+    /* C/C++ bodies carry pmccabe's count (extract/ir_c_clang.c), Python's python3-mccabe's */
+    const char *colon = strchr(qn, ':'), *dot = NULL;
+    for (const char *p = qn; colon && p < colon; p++)
+        dot = *p == '.' ? p : dot;
+    int c_family = dot && strcspn(dot + 1, ":") <= 3 && strchr("ch", dot[1]);
     pith_buf_printf(out,
-                    "cfg %s: complexity %u (python3-mccabe), cyclomatic %u (E-N+2), %zu nodes, "
+                    "cfg %s: complexity %u (%s), cyclomatic %u (E-N+2), %zu nodes, "
                     "%zu edges, %zu blocks\n",
-                    qn, f->complexity, f->cyclomatic, f->n_nodes, f->n_edges, f->n_blocks);
+                    qn, f->complexity, c_family ? "pmccabe" : "python3-mccabe", f->cyclomatic,
+                    f->n_nodes, f->n_edges, f->n_blocks);
     for (size_t b = 0; b < f->n_blocks; b++) {
         pith_buf_printf(out, "B%zu\n", b + 1);
         for (size_t k = 0; k < f->blocks[b]->n_nodes; k++) {
