@@ -6,6 +6,7 @@
 #include "err.h"
 #include "file.h"
 #include "hashmap.h"
+#include "hnsw.h"
 #include "mem.h"
 #include "schemas/manifest.pb-c.h"
 
@@ -57,6 +58,7 @@ struct pith_index {
     uint32_t block_count, rpb, record_count;
     struct pith_lexicon lex;
     struct pith_vectors vecs;
+    struct pith_hnsw hnsw;
 };
 
 static void fourcc(char out[5], uint32_t id)
@@ -378,13 +380,13 @@ static int check_vectors(struct pith_index *ix, const unsigned char *p, uint64_t
     const struct pith_disk_vecs_header *h = (const struct pith_disk_vecs_header *)p;
     if (len < sizeof *h)
         return PITH_CORRUPT("vectors section too short");
-    if (h->dim == 0 || h->dim > PITH_VECS_MAX_DIM || h->elem_size != 4 ||
+    if (h->dim == 0 || h->dim > PITH_VECS_MAX_DIM || (h->elem_size != 4 && h->elem_size != 2) ||
         h->row_count != (uint64_t)ix->nsyms + 1 || !all_zero(h->reserved, sizeof h->reserved))
         return PITH_CORRUPT("vectors header does not match the symbol table");
     if (!str_ok(ix, h->embedder) || h->embedder == 0)
         return PITH_CORRUPT("vectors header has a bad embedder string");
     uint64_t rows = h->row_count, flags_end = (sizeof *h + rows + 7) & ~(uint64_t)7;
-    if (len != flags_end + rows * h->dim * 4)
+    if (len != flags_end + rows * h->dim * h->elem_size)
         return PITH_CORRUPT("vectors length %llu does not match its counts",
                             (unsigned long long)len);
     const uint8_t *has = p + sizeof *h;
@@ -402,14 +404,22 @@ static int check_vectors(struct pith_index *ix, const unsigned char *p, uint64_t
         return PITH_CORRUPT("vectors header counts %u rows, the flags %llu", h->present,
                             (unsigned long long)present);
     const float *f = (const float *)(p + flags_end);
-    for (uint64_t i = 0; i < rows * h->dim; i++) {
+    const uint16_t *f16 = (const uint16_t *)(p + flags_end);
+    for (uint64_t i = 0; h->elem_size == 4 && i < rows * h->dim; i++) {
         if (!isfinite(f[i]) || f[i] > 1.0001f || f[i] < -1.0001f)
+            return PITH_CORRUPT("vectors row %llu holds a value out of range",
+                                (unsigned long long)(i / h->dim));
+    }
+    for (uint64_t i = 0; h->elem_size == 2 && i < rows * h->dim; i++) {
+        if ((f16[i] & 0x7fffu) > 0x3c00u) /* |x| > 1, infinite or NaN */
             return PITH_CORRUPT("vectors row %llu holds a value out of range",
                                 (unsigned long long)(i / h->dim));
     }
     ix->vecs.header = h;
     ix->vecs.has = has;
-    ix->vecs.rows = f;
+    ix->vecs.rows = h->elem_size == 4 ? f : NULL;
+    ix->vecs.rows16 = h->elem_size == 2 ? f16 : NULL;
+    ix->vecs.elem_size = h->elem_size;
     ix->vecs.dim = h->dim;
     ix->vecs.row_count = h->row_count;
     ix->vecs.embedder = ix->strs + h->embedder;
@@ -548,6 +558,9 @@ static int check_shard(struct pith_index *ix, unsigned flags)
     const struct pith_disk_section *vecs = find_section(ix, PITH_SEC_VECS);
     if (!err && vecs)
         err = check_vectors(ix, SEC_ARGS(vecs));
+    const struct pith_disk_section *hnsw = find_section(ix, PITH_SEC_HNSW);
+    if (!err && hnsw)
+        err = pith_hnsw_check(&ix->hnsw, SEC_ARGS(hnsw), &ix->vecs);
 #undef SEC_ARGS
     return err;
 }
@@ -830,6 +843,11 @@ const struct pith_disk_term *pith_index_find_term(const struct pith_index *ix, c
 void pith_index_vectors(const struct pith_index *ix, struct pith_vectors *out)
 {
     *out = ix->vecs;
+}
+
+void pith_index_hnsw(const struct pith_index *ix, struct pith_hnsw *out)
+{
+    *out = ix->hnsw;
 }
 
 const void *pith_index_manifest(const struct pith_index *ix)

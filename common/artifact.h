@@ -35,7 +35,8 @@
 #define PITH_SEC_CALR PITH_FOURCC('C', 'A', 'L', 'R') /* CSR: callers of each symbol */
 #define PITH_SEC_RECS PITH_FOURCC('R', 'E', 'C', 'S') /* zstd blocks of pith.SymbolRecord */
 #define PITH_SEC_LEXI PITH_FOURCC('L', 'E', 'X', 'I') /* BM25F inverted index */
-#define PITH_SEC_VECS PITH_FOURCC('V', 'E', 'C', 'S') /* f32 vectors by symbol id (optional) */
+#define PITH_SEC_VECS PITH_FOURCC('V', 'E', 'C', 'S') /* f32/f16 vectors by symbol id (optional) */
+#define PITH_SEC_HNSW PITH_FOURCC('H', 'N', 'S', 'W') /* HNSW graph over VECS (optional) */
 
 struct pith_disk_header {
     char magic[8];    /* PITH_ARTIFACT_MAGIC */
@@ -141,17 +142,46 @@ struct pith_disk_posting {
  *   uint8_t has[row_count]        1: the row holds the symbol's vector, 0: a zero row
  *   pad to 8
  *   float rows[row_count][dim]    row-major, indexed by symbol id (row 0 is the null entry),
- *                                 L2-normalised (or all zero)
+ *                                 L2-normalised (or all zero); uint16_t binary16 elements
+ *                                 instead when elem_size is 2 (pith-pack --vector-type f16)
  * The embedder id and dim repeat the MANIFEST's (the reader checks they agree). */
 struct pith_disk_vecs_header {
     uint32_t dim;         /* floats per row, 1..PITH_VECS_MAX_DIM */
     uint32_t row_count;   /* = symbol count + 1 */
-    uint32_t elem_size;   /* bytes per element: 4 (f32) */
+    uint32_t elem_size;   /* bytes per element: 4 (f32) or 2 (IEEE binary16) */
     uint32_t embedder;    /* string: embedder id */
     uint32_t present;     /* rows with has[i] == 1 */
     uint32_t reserved[3]; /* zero */
 };
 #define PITH_VECS_MAX_DIM 8192u
+
+/* HNSW section (optional, only with VECS): a hierarchical navigable small-world graph over the
+ * VECS rows (inner product), built by hnswlib at pack time and flattened, searched in place:
+ *   struct pith_disk_hnsw_header                   64 bytes
+ *   float centroid[dim]            mean of the rows with a vector (fusion statistics)
+ *   uint32_t upper_off[row_count + 1]   node i's lists on levels 1..L(i) are upper[upper_off[i]
+ *                                  + l - 1], L(i) = upper_off[i + 1] - upper_off[i]
+ *   pad to 8
+ *   uint32_t l0[row_count][1 + m0]     level 0: count, then `count` row ids, rest zero
+ *   uint32_t upper[upper_count][1 + m] levels >= 1: count, then row ids, rest zero
+ * Nodes are VECS row ids: exactly the rows with has[i] = 1 are in the graph (others have
+ * L = 0 and an empty level-0 list). */
+struct pith_disk_hnsw_header {
+    uint32_t row_count;       /* = VECS row_count */
+    uint32_t node_count;      /* = VECS present */
+    uint32_t m;               /* link slots per list on levels >= 1, 1..PITH_HNSW_MAX_M */
+    uint32_t m0;              /* link slots on level 0, = 2 m */
+    uint32_t max_level;       /* = L(entry), at most PITH_HNSW_MAX_LEVEL */
+    uint32_t entry;           /* row id of the entry point */
+    uint32_t ef_construction; /* hnswlib's build parameter (informational) */
+    uint32_t ef_search;       /* default beam width at query time, >= 1 */
+    uint32_t min_rows;        /* pith-pack --hnsw-min-rows the index was built with */
+    uint32_t upper_count;     /* lists on levels >= 1, all nodes together */
+    uint64_t seed;            /* hnswlib's level generator seed (informational) */
+    uint32_t reserved[4];     /* zero */
+};
+#define PITH_HNSW_MAX_M     256u
+#define PITH_HNSW_MAX_LEVEL 32u
 
 /* ---- reader ------------------------------------------------------------------------------ */
 
@@ -209,8 +239,19 @@ struct pith_vectors {
     const float *rows; /* rows[id * dim + j] */
     uint32_t dim, row_count;
     const char *embedder;
+    const uint16_t *rows16; /* binary16 rows when elem_size is 2 (rows is then NULL) */
+    uint32_t elem_size;     /* 4 or 2 */
 };
 void pith_index_vectors(const struct pith_index *ix, struct pith_vectors *out);
+
+/* The HNSW section, validated against VECS (common/hnsw.h searches it). NULL fields when the
+ * index has none. */
+struct pith_hnsw {
+    const struct pith_disk_hnsw_header *header;
+    const float *centroid;
+    const uint32_t *upper_off, *l0, *upper;
+};
+void pith_index_hnsw(const struct pith_index *ix, struct pith_hnsw *out);
 
 /* The decoded MANIFEST (a Pith__Manifest *, borrowed until pith_index_free). */
 const void *pith_index_manifest(const struct pith_index *ix);

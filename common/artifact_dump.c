@@ -2,6 +2,8 @@
 #include "artifact_dump.h"
 
 #include "err.h"
+#include "mem.h"
+#include "vdot.h"
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
 
@@ -317,8 +319,12 @@ static void dump_vectors(struct pith_buf *out, const struct pith_index *ix)
                     v.header->present);
     put_str(out, v.embedder);
     pith_buf_putc(out, '\n');
+    if (v.elem_size == 2)
+        pith_buf_puts(out, "elements f16\n");
+    float *row = pith_xmalloc((size_t)v.dim * sizeof *row);
     for (uint32_t id = 1; id < v.row_count; id++) {
-        const float *r = v.rows + (size_t)id * v.dim;
+        const float *r = row;
+        pith_vectors_row(&v, id, row);
         double norm = 0.0;
         for (uint32_t j = 0; j < v.dim; j++)
             norm += (double)r[j] * r[j];
@@ -329,6 +335,7 @@ static void dump_vectors(struct pith_buf *out, const struct pith_index *ix)
         put_str(out, pith_index_str(ix, pith_index_symbol(ix, id)->qualname));
         pith_buf_putc(out, '\n');
     }
+    free(row);
 }
 
 int pith_dump_section(struct pith_buf *out, const struct pith_index *ix, const char *section)

@@ -1,6 +1,7 @@
 /* pith-pack, building: graph (+ vectors) -> the sections of one shard and the MANIFEST, all in
  * memory (see pack.h; byte layout in common/artifact.h and docs/FORMAT.md). */
 #include "pack.h"
+#include "hnsw_pack.h"
 #include "pack_int.h"
 
 #include "common/artifact.h"
@@ -9,6 +10,7 @@
 #include "common/hashmap.h"
 #include "common/lex.h"
 #include "common/mem.h"
+#include "common/vdot.h"
 #include "common/version.h"
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
@@ -877,17 +879,22 @@ enum {
     SEC_CALR,
     SEC_RECS,
     SEC_LEXI,
-    SEC_VECS, /* last: written only when the index has vectors */
+    SEC_VECS, /* written only when the index has vectors */
+    SEC_HNSW, /* last: only with vectors, from --hnsw-min-rows rows on (hnsw_pack.h) */
     SEC_COUNT
 };
 static const uint32_t section_ids[SEC_COUNT] = {
     PITH_SEC_STRS, PITH_SEC_FILE, PITH_SEC_SYMS, PITH_SEC_NAME, PITH_SEC_CALE,
-    PITH_SEC_CALR, PITH_SEC_RECS, PITH_SEC_LEXI, PITH_SEC_VECS,
+    PITH_SEC_CALR, PITH_SEC_RECS, PITH_SEC_LEXI, PITH_SEC_VECS, PITH_SEC_HNSW,
 };
 
-/* The VECS section (artifact.h): the VectorSet's vectors as f32 rows by artifact id. Returns 0
- * or PITH_ECORRUPT when a row has the wrong length. Writes nothing without vectors. */
-static int build_vectors(struct pack_ctx *c, const Pith__VectorSet *vs, struct pith_buf *out)
+/* The VECS section (artifact.h): the VectorSet's vectors as f32 rows (elem_size 4) or binary16
+ * rows (2) by artifact id. Returns 0 or PITH_ECORRUPT when a row has the wrong length. Writes
+ * nothing without vectors. */
+static int build_vectors(struct pack_ctx *c,
+                         const Pith__VectorSet *vs,
+                         uint32_t elem_size,
+                         struct pith_buf *out)
 {
     if (!vs || vs->dim == 0 || !vs->embedder || !vs->embedder[0] ||
         strcmp(vs->embedder, "none") == 0)
@@ -912,15 +919,16 @@ static int build_vectors(struct pack_ctx *c, const Pith__VectorSet *vs, struct p
     memset(&h, 0, sizeof h);
     h.dim = dim;
     h.row_count = rows;
-    h.elem_size = 4;
+    h.elem_size = elem_size == 2 ? 2 : 4;
     h.embedder = strtab_add(&c->strs, vs->embedder);
     size_t flags_end = (sizeof h + rows + 7) & ~(size_t)7;
-    size_t len = flags_end + (size_t)rows * dim * sizeof(float);
+    size_t len = flags_end + (size_t)rows * dim * h.elem_size;
     pith_buf_clear(out);
     pith_buf_grow(out, len);
     memset(out->ptr, 0, len);
     uint8_t *has = (uint8_t *)out->ptr + sizeof h;
     float *f = (float *)(out->ptr + flags_end);
+    uint16_t *f16 = (uint16_t *)(out->ptr + flags_end);
     for (uint32_t id = 1; id < rows; id++) {
         const Pith__VectorRow *r = by_graph[c->order[id - 1] + 1];
         if (!r)
@@ -930,7 +938,12 @@ static int build_vectors(struct pack_ctx *c, const Pith__VectorSet *vs, struct p
             ok &= isfinite(r->vector[j]) && fabsf(r->vector[j]) <= 1.0001f;
         if (!ok)
             continue; /* a broken vector: the row stays zero and unflagged */
-        memcpy(f + (size_t)id * dim, r->vector, dim * sizeof(float));
+        if (h.elem_size == 2) {
+            for (uint32_t j = 0; j < dim; j++)
+                f16[(size_t)id * dim + j] = pith_f16_from_f32(r->vector[j]);
+        } else {
+            memcpy(f + (size_t)id * dim, r->vector, dim * sizeof(float));
+        }
         has[id] = 1;
         h.present++;
     }
@@ -1122,8 +1135,17 @@ int pack_build_jobs(struct pith_buf *shard,
                     const struct pack_input *in,
                     unsigned jobs)
 {
+    return pack_build_vo(shard, manifest, in, jobs, NULL);
+}
+
+int pack_build_vo(struct pith_buf *shard,
+                  struct pith_buf *manifest,
+                  const struct pack_input *in,
+                  unsigned jobs,
+                  const struct pack_vector_options *vo)
+{
     struct pack_shard sh;
-    int err = pack_shard_build(&sh, manifest, in, jobs);
+    int err = pack_shard_build(&sh, manifest, in, jobs, vo);
     if (err == 0) {
         struct iovec iov[2 * PACK_SECTION_COUNT + 2];
         int n = pack_shard_iov(&sh, iov);
@@ -1145,7 +1167,8 @@ void pack_shard_release(struct pack_shard *s)
 int pack_shard_build(struct pack_shard *sh,
                      struct pith_buf *manifest,
                      const struct pack_input *in,
-                     unsigned jobs)
+                     unsigned jobs,
+                     const struct pack_vector_options *vo)
 {
     memset(sh, 0, sizeof *sh);
     struct pith_buf *secs = sh->secs;
@@ -1233,10 +1256,13 @@ int pack_shard_build(struct pack_shard *sh,
     if (err)
         goto out;
     lex_merge(&c, tp.parts, tp.part_count, tp.doc_len, &secs[SEC_LEXI]);
-    err = build_vectors(&c, in->vectors, &secs[SEC_VECS]);
+    err = build_vectors(&c, in->vectors, vo ? vo->elem_size : 4, &secs[SEC_VECS]);
+    if (!err)
+        err = hnsw_pack_section(&secs[SEC_HNSW], (const unsigned char *)secs[SEC_VECS].ptr,
+                                secs[SEC_VECS].len, vo ? vo->hnsw_min_rows : 0);
     if (err)
         goto out;
-    sh->nsec = secs[SEC_VECS].len ? SEC_COUNT : SEC_VECS;
+    sh->nsec = !secs[SEC_VECS].len ? SEC_VECS : secs[SEC_HNSW].len ? SEC_COUNT : SEC_HNSW;
     if (c.strs.overflow) {
         err = pith_error_set(PITH_ETOOBIG, "string table exceeds 4 GiB");
         goto out;

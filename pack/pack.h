@@ -14,6 +14,14 @@ struct pack_input {
     const char *source_commit;      /* NULL or "" when unknown */
 };
 
+/* How pith-pack stores the vectors (pith-pack --hnsw-min-rows, --vector-type). */
+struct pack_vector_options {
+    /* an HNSW section when at least this many rows have a vector: 0 = the default
+     * (PACK_HNSW_MIN_ROWS_DEFAULT, pack/hnsw_pack.h), PACK_HNSW_NEVER = never */
+    uint32_t hnsw_min_rows;
+    uint32_t elem_size; /* VECS elements: 0 or 4 = f32, 2 = IEEE binary16 */
+};
+
 /* Builds the shard bytes (`shard`) and the packed MANIFEST (`manifest`) from `in`; both buffers
  * are cleared first, the caller owns them (pith_buf_release). Deterministic: the same input gives
  * byte-identical output. Returns 0, PITH_ECORRUPT (the graph references ids out of range) or
@@ -26,6 +34,13 @@ int pack_build_jobs(struct pith_buf *shard,
                     struct pith_buf *manifest,
                     const struct pack_input *in,
                     unsigned jobs);
+
+/* pack_build_jobs with vector options `vo` (NULL: the defaults). */
+int pack_build_vo(struct pith_buf *shard,
+                  struct pith_buf *manifest,
+                  const struct pack_input *in,
+                  unsigned jobs,
+                  const struct pack_vector_options *vo);
 
 /* Writes `shard` and `manifest` as INDEX `dir`: into `dir.tmp.PID/`, then, when `dir` exists
  * (it must then be a pith index: hold a MANIFEST, or be empty), renames it to `dir.old.PID`,
@@ -48,5 +63,7 @@ struct pack_options {
 
 /* The whole stage: read the stage files, build, write. Returns 0 or a PITH_E* code. */
 int pack_run(const struct pack_options *opt);
+/* pack_run with vector options `vo` (NULL: the defaults). */
+int pack_run_vo(const struct pack_options *opt, const struct pack_vector_options *vo);
 
 #endif

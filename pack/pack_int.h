@@ -9,7 +9,7 @@
 
 #include <sys/uio.h>
 
-#define PACK_SECTION_COUNT 9 /* at most; VECS only with vectors */
+#define PACK_SECTION_COUNT 10 /* at most; VECS only with vectors, HNSW only with VECS */
 
 struct pack_shard {
     struct pith_disk_header header;
@@ -25,7 +25,8 @@ struct pack_shard {
 int pack_shard_build(struct pack_shard *out,
                      struct pith_buf *manifest,
                      const struct pack_input *in,
-                     unsigned jobs);
+                     unsigned jobs,
+                     const struct pack_vector_options *vo);
 void pack_shard_release(struct pack_shard *s);
 
 /* The shard's bytes in order as iovecs (header and table, sections, zero padding, trailer):

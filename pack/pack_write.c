@@ -335,6 +335,11 @@ static void *read_vectors(void *arg)
 
 int pack_run(const struct pack_options *opt)
 {
+    return pack_run_vo(opt, NULL);
+}
+
+int pack_run_vo(const struct pack_options *opt, const struct pack_vector_options *vo)
+{
     struct pith_buf manifest = PITH_BUF_INIT, commit = PITH_BUF_INIT;
     struct pack_shard shard;
     memset(&shard, 0, sizeof shard);
@@ -364,7 +369,7 @@ int pack_run(const struct pack_options *opt)
     const Pith__Graph *graph = g;
     pack_git_head(&commit, graph->repo_root);
     struct pack_input in = { graph, vr.vs, commit.ptr };
-    err = pack_shard_build(&shard, &manifest, &in, opt->jobs);
+    err = pack_shard_build(&shard, &manifest, &in, opt->jobs, vo);
     if (err)
         goto out;
     struct iovec iov[2 * PACK_SECTION_COUNT + 2];

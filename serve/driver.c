@@ -196,7 +196,7 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
     snprintf(jobs, sizeof jobs, "%u", opt->jobs);
 
     for (int s = 0; s < DRIVER_STAGES; s++) {
-        const char *argv[16 + DRIVER_EMBED_ARGS_MAX];
+        const char *argv[16 + DRIVER_EMBED_ARGS_MAX + DRIVER_PACK_ARGS_MAX];
         int n = 0;
         argv[n++] = exe[s].ptr;
         switch (s) {
@@ -247,6 +247,8 @@ int driver_index(struct driver_report *out, const struct driver_options *opt)
                 argv[n++] = vectors.ptr;
             argv[n++] = "-o";
             argv[n++] = opt->index;
+            for (int k = 0; k < opt->pack_argc && k < DRIVER_PACK_ARGS_MAX; k++)
+                argv[n++] = opt->pack_args[k];
             break;
         }
         argv[n] = NULL;

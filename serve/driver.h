@@ -22,7 +22,12 @@ struct driver_options {
     const char *const *embed_args;
     int embed_argc;
     const char *compdb; /* --compdb FILE for pith-extract, or NULL */
+    /* extra pith-pack arguments (--hnsw-min-rows N, --vector-type T), at most
+     * DRIVER_PACK_ARGS_MAX */
+    const char *const *pack_args;
+    int pack_argc;
 };
+#define DRIVER_PACK_ARGS_MAX 8
 #define DRIVER_EMBED_ARGS_MAX 32
 
 struct driver_report {

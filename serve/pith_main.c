@@ -36,6 +36,7 @@ static const char usage_main[] =
 static const char usage_index[] =
     "usage: pith index [REPO=.] [-o INDEX] [--jobs N] [--compdb FILE]\n"
     "                  [--embed SPEC [--embed-* V]...] [--cache DIR]\n"
+    "                  [--hnsw-min-rows N] [--vector-type f32|f16]\n"
     "\n"
     "Runs pith-extract, pith-analyze, pith-embed and pith-pack (found next to pith) on REPO,\n"
     "with intermediates in INDEX.work.PID/ (removed at the end), and writes INDEX (default\n"
@@ -53,6 +54,10 @@ static const char usage_index[] =
     "                       none with a warning); the\n"
     "                       --embed-* options and --cache DIR go to pith-embed too\n"
     "                       (docs/EMBEDDING.md); vectors are cached in INDEX.cache/\n"
+    "  --hnsw-min-rows N    search vectors through an HNSW graph when at least N functions\n"
+    "                       have one (default 50000; 0 = always scan exactly)\n"
+    "  --vector-type T      vectors stored as f32 (default) or f16 (half the size)\n"
+    "                       (both passed to pith-pack)\n"
     "\n"
     "exit codes: 0 index built (files skipped by policy are listed, not failures),\n"
     "            1 index built but a stage reported that some inputs failed,\n"
@@ -70,6 +75,7 @@ static const char usage_query[] =
     "    [--mode lexical|vector|fused]  BM25F, vector similarity, or both fused by z-score\n"
     "                              (default: fused when the index has vectors);\n"
     "    [--vector-weight W]       the vector channel's weight in the fusion (default 1)\n"
+    "    [--exact]                 score every vector even when the index has an HNSW graph\n"
     "\n"
     "NAME is a qualified name (pkg/mod.py:Class.method), a partial one (Class.method,\n"
     "mod.py:Class.method, pkg.mod.Class.method) or a bare name (method). A name matching\n"
@@ -136,7 +142,8 @@ static int cmd_index(int argc, char **argv, const char *argv0)
 {
     const char *repo = NULL, *index = NULL, *compdb = NULL;
     const char *embed_args[DRIVER_EMBED_ARGS_MAX];
-    int embed_argc = 0;
+    const char *pack_args[DRIVER_PACK_ARGS_MAX];
+    int embed_argc = 0, pack_argc = 0;
     unsigned jobs = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -153,6 +160,15 @@ static int cmd_index(int argc, char **argv, const char *argv0)
                 return usage_error(usage_index, "%s", "too many embedder options");
             embed_args[embed_argc++] = a;
             embed_args[embed_argc++] = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--hnsw-min-rows") == 0 || strcmp(a, "--vector-type") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_index, "%s needs a value", a);
+            if (pack_argc + 2 > DRIVER_PACK_ARGS_MAX)
+                return usage_error(usage_index, "%s", "too many pith-pack options");
+            pack_args[pack_argc++] = a; /* pith-pack checks the value */
+            pack_args[pack_argc++] = argv[++i];
             continue;
         }
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -201,7 +217,7 @@ static int cmd_index(int argc, char **argv, const char *argv0)
 
     struct driver_options opt = {
         repo_abs,   index_path.ptr, bindir.ptr, jobs, isatty(STDERR_FILENO),
-        embed_args, embed_argc,     compdb
+        embed_args, embed_argc,     compdb,    pack_args, pack_argc
     };
     struct driver_report rep;
     struct pith_index *ix = NULL;

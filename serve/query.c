@@ -269,6 +269,12 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
                                           "--mode takes lexical, vector or fused, not '%s'", m);
                 continue;
             }
+            if (strcmp(a, "--exact") == 0) {
+                if (out->op != QUERY_SEARCH)
+                    return pith_error_set(PITH_EUSAGE, "--exact applies to search only");
+                out->exact = 1;
+                continue;
+            }
             if (strcmp(a, "--vector-weight") == 0) {
                 const char *w = i + 1 < argc ? argv[++i] : "";
                 char *end;
@@ -1103,7 +1109,7 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
     idvec ids = { 0 };
     int exact = 0, err = 0;
     if (req->op == QUERY_SEARCH)
-        return q_search(out, ix, req->arg, req->k, req->mode,
+        return q_search(out, ix, req->arg, req->k, req->mode | (req->exact ? VSEARCH_EXACT : 0),
                         req->has_weight ? req->weight : VSEARCH_W_VECTOR, req->json);
     if (req->op == QUERY_NONE)
         return pith_error_set(PITH_EUSAGE, "missing query operation");

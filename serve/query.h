@@ -60,6 +60,7 @@ struct query_req {
     int mode;                 /* search --mode: enum vsearch_mode (serve/vsearch.h), 0 = auto */
     int has_weight;           /* search --vector-weight W given */
     double weight;            /* its W (0..100); else VSEARCH_W_VECTOR */
+    int exact;                /* search --exact: score every vector, even with an HNSW graph */
 };
 
 /* Parses `argc` words, argv[0] being OP (symbol|callers|callees|impact|search|context|overview|

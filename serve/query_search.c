@@ -337,6 +337,8 @@ int q_search(struct pith_buf *out,
     float *qv = NULL;
     size_t nshown = 0, total = 0;
     int err = 0;
+    int exact = (mode & VSEARCH_EXACT) != 0; /* --exact: no HNSW graph */
+    mode &= ~VSEARCH_EXACT;
     pith_lex_tokens(text, strlen(text), add_term, t);
     pith_index_lexicon(ix, &lx);
     pith_index_vectors(ix, &vx);
@@ -369,7 +371,8 @@ int q_search(struct pith_buf *out,
     if (mode != VSEARCH_LEXICAL) {
         vh = pith_xcalloc(cap ? cap : 1, sizeof *vh);
         struct vsearch_stats vstats;
-        size_t nv = vsearch_top(&vx, qv, mode == VSEARCH_VECTOR ? k : cap, vh, &vstats);
+        size_t nv =
+            vsearch_search(ix, qv, mode == VSEARCH_VECTOR ? k : cap, exact, vh, &vstats);
         if (mode == VSEARCH_VECTOR) {
             for (size_t i = 0; i < nv; i++) {
                 shown[i].doc = vh[i].doc;

@@ -2,8 +2,10 @@
 #include "serve/vsearch.h"
 
 #include "common/err.h"
+#include "common/hnsw.h"
 #include "common/mem.h"
 #include "common/use_lite.h"
+#include "common/vdot.h"
 #include "serve/query_embed.h"
 
 #include <math.h>
@@ -93,13 +95,7 @@ int vsearch_embed_query(const struct pith_index *ix,
 
 float vsearch_dot(const struct pith_vectors *v, const float *q, uint32_t doc)
 {
-    if (!v->rows || doc >= v->row_count || !v->has[doc])
-        return 0.0f;
-    const float *r = v->rows + (size_t)doc * v->dim;
-    float s = 0.0f;
-    for (uint32_t j = 0; j < v->dim; j++)
-        s += r[j] * q[j];
-    return s;
+    return pith_vectors_dot(v, q, doc);
 }
 
 /* 1 when a ranks before b. */
@@ -140,7 +136,7 @@ size_t vsearch_top(const struct pith_vectors *v,
     double sum = 0.0, sq = 0.0;
     if (all)
         all->mean = all->sd = 0.0;
-    if (!v->rows || cap == 0)
+    if (!v->header || cap == 0)
         return 0;
     /* a heap of the best `cap`, root the worst kept */
     for (uint32_t doc = 1; doc < v->row_count; doc++) {
@@ -182,6 +178,55 @@ size_t vsearch_top(const struct pith_vectors *v,
         double var = sq / (double)m - all->mean * all->mean;
         all->sd = var > 0.0 ? sqrt(var) : 0.0;
     }
+    return n;
+}
+
+struct vsearch_stats vsearch_stats_estimate(const struct pith_vectors *v,
+                                            const struct pith_hnsw *g,
+                                            const float *q)
+{
+    struct vsearch_stats st = { 0.0, 0.0 };
+    if (!v->header || !g->header || v->header->present == 0)
+        return st;
+    st.mean = pith_dot_f32(g->centroid, q, v->dim);
+    uint32_t span = v->row_count - 1, want = VSEARCH_STATS_SAMPLE, m = 0;
+    double sq = 0.0;
+    if (want > span)
+        want = span;
+    for (uint32_t i = 0; i < want; i++) {
+        uint32_t doc = 1 + (uint32_t)((uint64_t)i * span / want);
+        if (!v->has[doc])
+            continue;
+        double d = vsearch_dot(v, q, doc) - st.mean;
+        sq += d * d;
+        m++;
+    }
+    st.sd = m ? sqrt(sq / m) : 0.0;
+    return st;
+}
+
+size_t vsearch_search(const struct pith_index *ix,
+                      const float *q,
+                      size_t cap,
+                      int exact,
+                      struct vsearch_hit *out,
+                      struct vsearch_stats *all)
+{
+    struct pith_vectors v;
+    struct pith_hnsw g;
+    pith_index_vectors(ix, &v);
+    pith_index_hnsw(ix, &g);
+    if (exact || !g.header)
+        return vsearch_top(&v, q, cap, out, all);
+    struct pith_hnsw_hit *h = pith_xmalloc((cap ? cap : 1) * sizeof *h);
+    size_t n = pith_hnsw_search(&g, &v, q, 0, cap, h);
+    for (size_t i = 0; i < n; i++) {
+        out[i].doc = h[i].doc;
+        out[i].sim = h[i].sim;
+    }
+    free(h);
+    if (all)
+        *all = vsearch_stats_estimate(&v, &g, q);
     return n;
 }
 

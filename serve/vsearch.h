@@ -15,6 +15,10 @@
 #define VSEARCH_W_VECTOR   1.0 /* weight of the vector channel's z-score */
 
 enum vsearch_mode { VSEARCH_AUTO = 0, VSEARCH_LEXICAL, VSEARCH_VECTOR, VSEARCH_FUSED };
+/* Or'ed into a mode (search --exact): score every row even when the index has an HNSW graph. */
+#define VSEARCH_EXACT 0x100
+/* Rows sampled (at a fixed stride) to estimate the similarity's spread under HNSW search. */
+#define VSEARCH_STATS_SAMPLE 1024u
 
 /* "lexical", "vector", "fused" -> the mode, or -1. */
 int vsearch_mode_parse(const char *s);
@@ -54,6 +58,26 @@ size_t vsearch_top(const struct pith_vectors *v,
                    size_t cap,
                    struct vsearch_hit *out,
                    struct vsearch_stats *all);
+
+/* The vector channel's top `cap` rows for q[dim] into out[cap], best first: through the
+ * index's HNSW graph (common/hnsw.h) when it has one and `exact` is 0, else exactly
+ * (vsearch_top). `all` (may be NULL) gets the similarity's mean and standard deviation over
+ * every row with a vector: exact from the scan; under HNSW estimated by
+ * vsearch_stats_estimate. Returns the count. */
+size_t vsearch_search(const struct pith_index *ix,
+                      const float *q,
+                      size_t cap,
+                      int exact,
+                      struct vsearch_hit *out,
+                      struct vsearch_stats *all);
+
+/* The similarity's statistics over every row with a vector, without scoring every row: the
+ * mean is exact (q . centroid, the HNSW section's mean row: the mean of a dot product is the
+ * dot product with the mean), the standard deviation is taken around it over
+ * VSEARCH_STATS_SAMPLE rows at a fixed stride (deterministic). */
+struct vsearch_stats vsearch_stats_estimate(const struct pith_vectors *v,
+                                            const struct pith_hnsw *g,
+                                            const float *q);
 
 /* Mean and standard deviation of x[0, n). */
 struct vsearch_stats vsearch_stats_of(const double *x, size_t n);
