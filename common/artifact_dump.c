@@ -3,9 +3,9 @@
 
 #include "err.h"
 #include "mem.h"
-#include "vdot.h"
 #include "schemas/manifest.pb-c.h"
 #include "schemas/record.pb-c.h"
+#include "vdot.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,16 +58,16 @@ static void dump_manifest(struct pith_buf *out, const struct pith_index *ix)
                     m->n_files);
     if (m->embed_endpoint) { /* HTTP embedders only (never the key, only its variable) */
         const Pith__ManifestEmbedEndpoint *e = m->embed_endpoint;
-        pith_buf_puts(out, "embed_endpoint format ");
-        put_str(out, e->format);
-        pith_buf_puts(out, " url ");
-        put_str(out, e->url);
-        pith_buf_puts(out, " model ");
-        put_str(out, e->model);
-        pith_buf_puts(out, " query_prefix ");
-        put_str(out, e->query_prefix);
-        pith_buf_puts(out, " key_env ");
-        put_str(out, e->api_key_env);
+        const char *const fields[][2] = { { "format", e->format },
+                                          { "url", e->url },
+                                          { "model", e->model },
+                                          { "query_prefix", e->query_prefix },
+                                          { "key_env", e->api_key_env } };
+        pith_buf_puts(out, "embed_endpoint");
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+            pith_buf_printf(out, " %s ", fields[i][0]);
+            put_str(out, fields[i][1]);
+        }
         pith_buf_putc(out, '\n');
     }
     for (size_t i = 0; i < m->n_files; i++) {

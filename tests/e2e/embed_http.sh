@@ -3,25 +3,12 @@
 # equality with the built-in model, every injected fault, resume after a failure, cache
 # integrity, reuse of unchanged summaries, and the API key never showing in any output.
 . "$(dirname "$0")/lib.sh"
-ROOT=$PWD
-NODE_DIR="$ROOT/tests/node"
-command -v node >/dev/null || fail "node is not installed"
-[ -d "$NODE_DIR/node_modules/@energetic-ai/embeddings" ] || fail "tests/node/node_modules missing (make deps)"
+. tests/node/embed_server.sh
 EMBED="$B/pith-embed"
 
 export PITH_E2E_KEY="sk-e2e-$$-$RANDOM-secret"
-(cd "$NODE_DIR" && exec node embed_server.mjs --key-env PITH_E2E_KEY --stall-ms 4000) \
-    >"$T/server.out" 2>"$T/server.err" &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 300); do
-    grep -q '^port ' "$T/server.out" 2>/dev/null && break
-    kill -0 $SRV 2>/dev/null || fail "test server died: $(cat "$T/server.err")"
-    sleep 0.1
-done
-PORT=$(awk '/^port /{print $2}' "$T/server.out")
-[ -n "$PORT" ] || fail "test server printed no port"
-URL="http://127.0.0.1:$PORT"
+trap 'kill $EMBED_SRV 2>/dev/null; rm -rf "$T"' EXIT
+start_embed_server --key-env PITH_E2E_KEY --stall-ms 4000
 LOG="$T/all-output.txt" # every stdout and stderr of pith-embed, for the key check
 
 "$B/pith-extract" tests/fixtures/pyresolve -o "$T/facts.pstg" >/dev/null 2>&1 || fail "extract failed"

@@ -7,34 +7,17 @@
 # --mode lexical still answers; 429 + Retry-After is waited for; pith-serve --stdio and --http
 # embed through pooled connections and answer repeated queries from their LRU.
 . "$(dirname "$0")/lib.sh"
-ROOT=$PWD
-NODE_DIR="$ROOT/tests/node"
-command -v node >/dev/null || fail "node is not installed"
+. tests/node/embed_server.sh
 command -v curl >/dev/null || fail "curl is needed"
-[ -d "$NODE_DIR/node_modules/@energetic-ai/embeddings" ] || fail "tests/node/node_modules missing (make deps)"
 [ -f "$B/data/use_lite.bin" ] || fail "no built-in model at $B/data/use_lite.bin"
 FIX=tests/fixtures/pyresolve
 
 export PITH_E2E_KEY="sk-e2e-$$-$RANDOM-secret"
 unset PITH_EMBED_URL
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-(cd "$NODE_DIR" && exec node embed_server.mjs --key-env PITH_E2E_KEY) \
-    >"$T/server.out" 2>"$T/server.err" &
-PIDS="$!"
-for _ in $(seq 300); do
-    grep -q '^port ' "$T/server.out" 2>/dev/null && break
-    kill -0 $PIDS 2>/dev/null || fail "test server died: $(cat "$T/server.err")"
-    sleep 0.1
-done
-PORT=$(awk '/^port /{print $2}' "$T/server.out")
-[ -n "$PORT" ] || fail "test server printed no port"
-URL="http://127.0.0.1:$PORT"
+PIDS="" # the servers, killed at the end
+trap 'kill $PIDS 2>/dev/null; wait $PIDS 2>/dev/null; rm -rf "$T"' EXIT
+start_embed_server --key-env PITH_E2E_KEY
+PIDS="$EMBED_SRV"
 LOG="$T/all-output.txt" # every output of pith, for the key check
 # a loopback port nothing listens on: the server is "down"
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
