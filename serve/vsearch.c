@@ -47,11 +47,8 @@ static struct use_lite_work *model_work;
 static int model_err; /* nonzero: opening failed once, with model_msg */
 static char model_msg[256];
 
-int vsearch_embed_query(const struct pith_index *ix,
-                        const char *embedder,
-                        unsigned dim,
-                        const char *text,
-                        float *out)
+int vsearch_embed_query(
+    const struct pith_index *ix, const char *embedder, unsigned dim, const char *text, float *out)
 {
     if (strncmp(embedder, "http:", 5) == 0) /* the index's HTTP server (query_embed.h) */
         return query_embed_http(ix, embedder, dim, text, out);
