@@ -1,8 +1,8 @@
 /* Vector search and fusion for the search operation (serve stage): the query is embedded with
  * the index's embedder (the built-in USE-lite model of common/use_lite.h, or the index's HTTP
- * embedding server through serve/query_embed.h), scored by exact dot products over the VECS rows mapped from the shard, and
- * fused with the lexical BM25F channel by a weighted z-score sum over the union of both
- * channels' top candidates (shared/EMBEDDING.md: w = 1 measured best). */
+ * embedding server through serve/query_embed.h), scored by exact dot products over the VECS rows
+ * mapped from the shard, and fused with the lexical BM25F channel by a weighted z-score sum over
+ * the union of both channels' top candidates (shared/EMBEDDING.md: w = 1 measured best). */
 #ifndef PITH_SERVE_VSEARCH_H
 #define PITH_SERVE_VSEARCH_H
 
@@ -31,11 +31,8 @@ const char *vsearch_mode_name(enum vsearch_mode m);
  * or PITH_EUNSUPPORTED with a one-line message when this side cannot produce vectors of that
  * embedder (an unknown embedder, other weights, another dim, a server answering another model
  * or dim), PITH_ENOTFOUND when the model file is missing, query_embed_http's errors. */
-int vsearch_embed_query(const struct pith_index *ix,
-                        const char *embedder,
-                        unsigned dim,
-                        const char *text,
-                        float *out);
+int vsearch_embed_query(
+    const struct pith_index *ix, const char *embedder, unsigned dim, const char *text, float *out);
 
 /* The dot product of row `doc` with `q` (0 for a row without a vector). */
 float vsearch_dot(const struct pith_vectors *v, const float *q, uint32_t doc);
