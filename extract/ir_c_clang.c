@@ -151,8 +151,11 @@ static uint32_t st_new(struct lower *w, Pith__IrOp op, CXCursor c)
     memset(s, 0, sizeof *s);
     s->m = init;
     s->m.op = op;
-    s->m.line = line_of(c);
-    s->m.end_line = end_line_of(c);
+    CXSourceRange r = clang_getCursorExtent(c);
+    s->m.line = line_at(clang_getRangeStart(r));
+    s->m.end_line = line_at(clang_getRangeEnd(r));
+    if (s->m.end_line < s->m.line)
+        s->m.end_line = s->m.line;
     ppush(w->a, &w->stmts, s);
     return (uint32_t)w->stmts.n;
 }

@@ -61,6 +61,7 @@ struct shared {
     pthread_mutex_t lock;
     struct pith_hashmap claimed; /* path \n usr -> 1 */
     struct pith_arena keys;      /* claimed keys */
+    int no_flow;                 /* PITH_NO_FLOW set: no statement IR (benchmarks) */
 };
 
 struct fcache {
@@ -773,7 +774,7 @@ static void function_def(struct worker *w, CXCursor c, const char *path, CXFile 
     if (body_off && body_off > off_start)
         body = body_off;
     fn.sig = source_text(w, file, off_start, body, SIG_CAP);
-    fn.ir = ir_c_lower(&w->arena, w->tu, c, fn.pnames, fn.n_params);
+    fn.ir = w->sh->no_flow ? NULL : ir_c_lower(&w->arena, w->tu, c, fn.pnames, fn.n_params);
     pith_vec_push(&w->fns, fn);
     walk_children(w, c);
     w->fn_usr = saved_usr;
@@ -1173,6 +1174,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
     if (sh.repo_len == 1)
         sh.repo_len = 0; /* "/" */
     sh.db = db;
+    sh.no_flow = getenv("PITH_NO_FLOW") != NULL;
     atomic_init(&sh.next, 0);
     pthread_mutex_init(&sh.lock, NULL);
     pith_hashmap_init(&sh.claimed);
