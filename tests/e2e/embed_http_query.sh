@@ -4,8 +4,9 @@
 # the same fixture indexed with the built-in model; the MANIFEST records the endpoint (never
 # the key); --embed-url / $PITH_EMBED_URL override it; the query prefix is sent; server down,
 # wrong dims, wrong model and a missing key are one-line errors with a non-zero exit while
-# --mode lexical still answers; 429 + Retry-After is waited for; pith-serve --stdio and --http
-# embed through pooled connections and answer repeated queries from their LRU.
+# --mode lexical still answers; 429 + Retry-After is waited for, a stall times out and is
+# retried; pith-serve --stdio and --http embed through pooled connections and answer repeated
+# queries from their LRU.
 . "$(dirname "$0")/lib.sh"
 . tests/node/embed_server.sh
 command -v curl >/dev/null || fail "curl is needed"
@@ -139,6 +140,14 @@ for f in 429 429d; do
     awk -v e="$elapsed" 'BEGIN { exit !(e >= 1) }' || fail "$f: Retry-After not honoured ($elapsed s)"
     same_ranking "after $f" "$(cat "$T/ref-vector-area_of_a_square.json")" "$out"
 done
+
+# a stalled answer (the server waits 5 s) hits the 5 s query timeout; the retry is answered
+t0=$(date +%s.%N)
+search "$T/openai" vector "area of a square" --embed-url "$URL/f/stall"
+elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+[ $rc = 0 ] || fail "stall: exit $rc: $err"
+awk -v e="$elapsed" 'BEGIN { exit !(e >= 4.5 && e < 9) }' || fail "stall: answered after $elapsed s"
+same_ranking "after a stall" "$(cat "$T/ref-vector-area_of_a_square.json")" "$out"
 
 # 5. the query prefix is recorded and sent before the query (and only before queries)
 run "$PITH" index "$FIX" -o "$T/prefixed" --embed "openai:$URL" --embed-model use-lite \
