@@ -5,8 +5,68 @@
 # medians per stage; artifact sizes; latency of `pith query cfg/dfg/slice` (one process per
 # query, like an agent's shell call).
 #   bench/bench_flow.sh [RUNS=5] [TREE] [build]
+#   bench/bench_flow.sh --c [RUNS=5] [DIR] [build]   C: the SQLite amalgamation in DIR (default:
+#       the copy and compile_commands.json bench/bench_c.sh writes), the same comparison plus
+#       clang -fsyntax-only with the unit's flags for the pith-extract ratio (issue 3's goal)
 set -eu
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --c ]; then
+    shift
+    N="${1:-5}"; S="${2:-${WORK:-/tmp/pith-bench-c}/sqlite}"; B="${3:-build}"
+    [ -f "$S/compile_commands.json" ] || { echo "no $S/compile_commands.json: run bench/bench_c.sh once" >&2; exit 2; }
+    CLANG=$(command -v clang-19 || command -v clang)
+    T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+    FLAGS=$(python3 -c "import json,sys; a=json.load(open(sys.argv[1]))[0]['arguments']; print(' '.join(x for x in a[1:] if x.startswith('-D')))" "$S/compile_commands.json")
+    cpu() { /usr/bin/time -f "%e %U %S" -a -o "$1" "${@:2}" >/dev/null 2>&1 || true; }
+    for i in $(seq "$N"); do
+        cpu "$T/so.txt" "$CLANG" -fsyntax-only $FLAGS "$S/sqlite3.c"
+        for mode in with without; do
+            nf=""; [ $mode = without ] && nf="PITH_NO_FLOW=1"
+            cpu "$T/x_$mode.txt" env $nf "$B/pith-extract" "$S" -o "$T/f_$mode.pstg"
+            cpu "$T/a_$mode.txt" env $nf "$B/pith-analyze" "$T/f_$mode.pstg" -o "$T/g_$mode.pstg"
+        done
+        "$B/pith" index "$S" -o "$T/with" --embed none >/dev/null 2>&1 || true
+        PITH_NO_FLOW=1 "$B/pith" index "$S" -o "$T/without" --embed none >/dev/null 2>&1 || true
+    done
+    sw=$(du -sb "$T/with" | cut -f1); so=$(du -sb "$T/without" | cut -f1)
+    python3 - "$T" "$sw" "$so" "$N" <<'PY'
+import statistics, sys
+t, sw, so, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def med(name, col):
+    return statistics.median(float(l.split()[col]) if col < 2 else float(l.split()[1]) + float(l.split()[2])
+                             for l in open(f"{t}/{name}.txt") if l.strip())
+print(f"runs: {n}, medians; wall s / CPU s (user + sys)")
+print("| step | wall | CPU |")
+print("|---|---|---|")
+for name, label in [("so", "clang -fsyntax-only"), ("x_without", "pith-extract, no flow (PITH_NO_FLOW=1)"),
+                    ("x_with", "pith-extract, with the IR"), ("a_without", "pith-analyze, no flow"),
+                    ("a_with", "pith-analyze, with CFG/DFG/PDG")]:
+    print(f"| {label} | {med(name, 0):.2f} | {med(name, 2):.2f} |")
+for col, what in [(0, "wall"), (2, "CPU")]:
+    so_, xo, xw, ao, aw = (med(k, col) for k in ("so", "x_without", "x_with", "a_without", "a_with"))
+    print(f"{what}: pith-extract / clang -fsyntax-only {xo / so_:.2f} without the IR, {xw / so_:.2f} with it; "
+          f"flow layers over extract + call graph: {100 * (xw + aw - xo - ao) / (xo + ao):+.1f}% "
+          f"({xo + ao:.2f} -> {xw + aw:.2f} s)")
+print(f"artifact (pith index --embed none): {so / 2**20:.1f} MiB -> {sw / 2**20:.1f} MiB ({100 * (sw - so) / so:+.1f}%)")
+PY
+    lat() {
+        local s e; s=$(date +%s%N)
+        for i in $(seq 20); do "$B/pith" query -i "$T/with" "$@" >/dev/null; done
+        e=$(date +%s%N); echo "  $* : $(( (e - s) / 20000 )) us per query (20 runs)"
+    }
+    line() { grep -n "$1" "$S/sqlite3.c" | head -1 | cut -d: -f1; }
+    echo "query latency (fresh process each):"
+    lat cfg sqlite3.c:sqlite3_status64
+    lat dfg sqlite3.c:sqlite3_status64
+    l=$(line '^  \*pHighwater = wsdStat.mxValue\[op\];')
+    lat slice "sqlite3.c:$l"
+    lat slice "sqlite3.c:$l" --interprocedural
+    l=$(line '^  pOut = &aMem\[pOp->p2\];')   # in sqlite3VdbeExec (the largest function)
+    lat slice "sqlite3.c:$l"
+    lat slice "sqlite3.c:$l" --interprocedural
+    lat cfg sqlite3.c:sqlite3VdbeExec
+    exit 0
+fi
 N="${1:-5}"; TREE="${2:-/usr/lib/python3.11}"; B="${3:-build}"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for i in $(seq "$N"); do
