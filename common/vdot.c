@@ -5,6 +5,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define VDOT_X86 1
 #else
@@ -112,8 +113,15 @@ static int have_f16c(void)
 {
     static int known = -1; /* racy but idempotent: every thread computes the same value */
     if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+        unsigned a, b, c, d;
+        int ok =
+            __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) && (c & bit_AVX) && (c & bit_OSXSAVE);
+        if (ok) { /* the OS saves the YMM registers */
+            unsigned lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            ok = (lo & 6u) == 6u;
+        }
+        known = ok;
     }
     return known;
 }

@@ -399,3 +399,42 @@ PITH_TEST(vdot_f16_conversion_and_kernels)
         CHECK(fabs(ref - x) < 1e-4);
     }
 }
+
+/* Seeds for tests/fuzz/fuzz_hnsw.c (u8 rows - 1 | u8 dim - 1 | has[rows] | section) from real
+ * packs, written only when PITH_WRITE_CORPUS names a folder. */
+PITH_TEST(hnsw_write_fuzz_corpus)
+{
+    const char *dir = getenv("PITH_WRITE_CORPUS");
+    if (!dir || !*dir)
+        return;
+    static const struct {
+        uint32_t n, dim, skip, clusters;
+    } seeds[] = { { 150, 16, 7, 6 }, { 40, 8, 0, 3 }, { 254, 4, 3, 10 }, { 1, 3, 0, 1 } };
+    for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
+        float *x = clustered(100 + s, seeds[s].n, seeds[s].dim, seeds[s].clusters, 0.3f);
+        struct pack_vector_options vo = { 1, s % 2 ? 2 : 4 };
+        struct vfix f;
+        CHECK_EQ_INT(vfix_build(&f, x, seeds[s].n, seeds[s].dim, seeds[s].skip, &vo), 0);
+        size_t len = 0;
+        const unsigned char *sec = f.ix ? pith_index_section(f.ix, PITH_SEC_HNSW, &len) : NULL;
+        CHECK(sec != NULL);
+        if (sec) {
+            struct pith_vectors v;
+            pith_index_vectors(f.ix, &v);
+            char path[512];
+            snprintf(path, sizeof path, "%s/pack-%u-%u.bin", dir, seeds[s].n, seeds[s].dim);
+            FILE *out = fopen(path, "wb");
+            CHECK(out != NULL);
+            if (out) {
+                unsigned char head[2] = { (unsigned char)(v.row_count - 1),
+                                          (unsigned char)(v.dim - 1) };
+                fwrite(head, 1, 2, out);
+                fwrite(v.has, 1, v.row_count, out);
+                fwrite(sec, 1, len, out);
+                fclose(out);
+            }
+        }
+        vfix_release(&f);
+        free(x);
+    }
+}
