@@ -79,11 +79,11 @@ for fmt in openai ollama tei; do
         done
     done
 done
-search "$T/openai" fused "lookup item in dictionary"
-expect_contains "fused answers with both channels" "$out" '"mode":"fused"'
-expect_contains "fused: the dictionary-like get first" "$out" '"rank":1,'
-python3 -c 'import json,sys; h=json.loads(sys.argv[1])["hits"]; sys.exit(h[0]["symbol"]["qualname"] != "pkg/core.py:Store.get")' "$out" ||
-    fail "openai fused: Store.get is not first for 'lookup item in dictionary'"
+# (which hit comes first is search_fused.sh's business: here, that HTTP equals built-in)
+search "$T/openai" fused "area of a square"
+expect_contains "fused answers" "$out" '"mode":"fused"'
+expect_contains "fused: the lexical channel" "$out" '"lexical":'
+expect_contains "fused: the vector channel" "$out" '"similarity":'
 
 # 2. the server is down: one line, non-zero exit, quickly; lexical needs no server
 t0=$(date +%s.%N)
