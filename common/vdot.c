@@ -61,7 +61,7 @@ static float reduce(float acc[LANES])
     return acc[0];
 }
 
-float pith_dot_f32(const float *a, const float *b, uint32_t n)
+static float dot_f32_portable(const float *a, const float *b, uint32_t n)
 {
     float acc[LANES] = { 0 };
     uint32_t j = 0;
@@ -125,7 +125,34 @@ static int have_f16c(void)
     }
     return known;
 }
+
+/* dot_f32_portable's lanes in two AVX registers (multiply, then add: no FMA). */
+__attribute__((target("avx"))) static float dot_f32_avx(const float *a, const float *b, uint32_t n)
+{
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    uint32_t j = 0;
+    for (; j + LANES <= n; j += LANES) {
+        lo = _mm256_add_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j)));
+        hi = _mm256_add_ps(hi,
+                           _mm256_mul_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8)));
+    }
+    float acc[LANES];
+    _mm256_storeu_ps(acc, lo);
+    _mm256_storeu_ps(acc + 8, hi);
+    for (int l = 0; j < n; j++, l++)
+        acc[l] += a[j] * b[j];
+    return reduce(acc);
+}
 #endif
+
+float pith_dot_f32(const float *a, const float *b, uint32_t n)
+{
+#if VDOT_X86
+    if (have_f16c()) /* AVX, F16C and the OS's YMM state */
+        return dot_f32_avx(a, b, n);
+#endif
+    return dot_f32_portable(a, b, n);
+}
 
 float pith_dot_f16(const uint16_t *a, const float *b, uint32_t n)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define PACK_HNSW_NEVER            UINT32_MAX /* --hnsw-min-rows 0: never build a graph */
-#define PACK_HNSW_MIN_ROWS_DEFAULT 50000u     /* docs/BENCHMARKS.md "Vector index" */
+#define PACK_HNSW_MIN_ROWS_DEFAULT 20000u     /* docs/BENCHMARKS.md "Vector index" */
 #define PACK_HNSW_M                16u
 #define PACK_HNSW_EF_CONSTRUCTION  100u
 #define PACK_HNSW_EF_SEARCH        64u

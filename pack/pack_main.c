@@ -18,7 +18,7 @@ static const char usage[] =
     "\n"
     "  -j, --jobs N   threads (default: the CPUs online); the output does not depend on N\n"
     "  --hnsw-min-rows N   add an HNSW graph (searched instead of the exact scan) when at least\n"
-    "                 N rows have a vector; 0 = never (default 50000)\n"
+    "                 N rows have a vector; 0 = never (default 20000)\n"
     "  --vector-type T    f32 (default) or f16: IEEE half rows, half the size\n"
     "\n"
     "exit codes: 0 ok, 1 some inputs failed, 2 usage, 3 fatal (I/O, corrupt input)\n";

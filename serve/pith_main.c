@@ -56,7 +56,7 @@ static const char usage_index[] =
     "                       --embed-* options and --cache DIR go to pith-embed too\n"
     "                       (docs/EMBEDDING.md); vectors are cached in INDEX.cache/\n"
     "  --hnsw-min-rows N    search vectors through an HNSW graph when at least N functions\n"
-    "                       have one (default 50000; 0 = always scan exactly)\n"
+    "                       have one (default 20000; 0 = always scan exactly)\n"
     "  --vector-type T      vectors stored as f32 (default) or f16 (half the size)\n"
     "                       (both passed to pith-pack)\n"
     "\n"
