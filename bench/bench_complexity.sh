@@ -8,7 +8,8 @@
 #   bench/bench_complexity.sh --c [build] [DIR]   C (pmccabe's modified count) against pmccabe
 #                                                 on the SQLite amalgamation in DIR (default:
 #                                                 the copy bench/bench_c.sh fetches), in two
-#                                                 configurations (below); needs: apt-get
+#                                                 configurations (below) and without a
+#                                                 compilation database; needs: apt-get
 #                                                 install pmccabe
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,19 +36,24 @@ if [ "${1:-}" = --c ]; then
       -DSQLITE_ENABLE_SNAPSHOT -DSQLITE_ENABLE_BYTECODE_VTAB -DSQLITE_ENABLE_EXPLAIN_COMMENTS
       -DSQLITE_ENABLE_DBPAGE_VTAB -DSQLITE_ENABLE_STMTVTAB -DSQLITE_ENABLE_CURSOR_HINTS
       -DSQLITE_ENABLE_BATCH_ATOMIC_WRITE"
-    for cfg in base max; do
+    # and without a database: the tree-sitter front end reads the text as pmccabe does
+    for cfg in base max tree-sitter; do
         flags=$BASE; [ $cfg = max ] && flags=$MAX
-        python3 - "$T/repo" "$flags" <<'PY'
-import json, sys
-d, flags = sys.argv[1], sys.argv[2].split()
+        python3 - "$T/repo" "$flags" "$cfg" <<'PY'
+import json, os, sys
+d, flags, cfg = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+if cfg == "tree-sitter":
+    os.remove(d + "/compile_commands.json")
+    sys.exit(0)
 json.dump([{"directory": d, "file": d + "/sqlite3.c",
             "arguments": ["cc"] + flags + ["-c", "sqlite3.c", "-o", "sqlite3.o"]}],
           open(d + "/compile_commands.json", "w"), indent=1)
 PY
-        "$B/pith-extract" "$T/repo" -o "$T/facts.pstg" 2>/dev/null || [ $? = 1 ]
+        "$B/pith-extract" "$T/repo" -o "$T/facts.pstg" --max-size 100000000 2>/dev/null || [ $? = 1 ]
         "$B/pith-analyze" "$T/facts.pstg" -o "$T/graph.pstg" 2>/dev/null || [ $? = 1 ]
         "$B/flow-stats" "$T/graph.pstg" > "$T/pith.tsv"
-        echo "== configuration: $cfg ($(echo $flags | wc -w) -D flags)"
+        if [ $cfg = tree-sitter ]; then echo "== no compilation database (tree-sitter front end)"
+        else echo "== configuration: $cfg ($(echo $flags | wc -w) -D flags)"; fi
         python3 - "$T/pith.tsv" "$T/pmccabe.txt" "$T/repo/sqlite3.c" "$cfg" <<'PY'
 import collections, re, sys
 tsv, pm, src, cfg = sys.argv[1:5]

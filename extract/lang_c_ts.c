@@ -4,6 +4,8 @@
  * tags.scm queries capture no calls, so this is a walk of our own. */
 #include "lang_c.h"
 
+#include "ir_c_ts.h"
+
 #include "common/err.h"
 #include "common/file.h"
 #include "common/hashmap.h"
@@ -127,6 +129,133 @@ static uint32_t count_lines(const char *s, size_t n)
     return lines;
 }
 
+struct ts_out {
+    PITH_VEC(Pith__Symbol *) syms;
+    PITH_VEC(Pith__CallSite *) calls;
+    PITH_VEC(Pith__FunctionIr *) bodies;
+};
+
+/* Functions (lowered to the statement IR unless PITH_NO_FLOW is set) and call sites of the tree
+ * at `root` over `src`, arena-allocated in `a`, appended to `out`. */
+static void ts_facts(
+    struct ts_out *out, struct pith_arena *a, TSNode root, const char *src, size_t len, int cpp)
+{
+    int lower = getenv("PITH_NO_FLOW") == NULL;
+    /* iterative walk; `open` holds the function symbols enclosing the cursor */
+    uint32_t open_ids[TS_MAX_FNS];
+    uint32_t open_end[TS_MAX_FNS];
+    size_t n_open = 0;
+    TSTreeCursor cur = ts_tree_cursor_new(root);
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&cur);
+        uint32_t sb = ts_node_start_byte(n);
+        while (n_open && sb >= open_end[n_open - 1])
+            n_open--;
+        const char *t = ts_node_type(n);
+        if (!strcmp(t, "function_definition")) {
+            TSNode nm = declarator_name(ts_node_child_by_field_name(n, "declarator", 10));
+            TSNode body = ts_node_child_by_field_name(n, "body", 4);
+            if (!ts_node_is_null(nm) && !ts_node_is_null(body)) {
+                Pith__Symbol *s = pith_arena_alloc(a, sizeof *s);
+                pith__symbol__init(s);
+                char *q = node_text(a, src, nm, TS_NAME_CAP);
+                const char *colon = strrchr(q, ':');
+                s->qualname = q;
+                s->name = (char *)(colon ? colon + 1 : q);
+                s->kind = colon || inside_class(n) ? PITH__SYMBOL_KIND__SYMBOL_METHOD
+                                                   : PITH__SYMBOL_KIND__SYMBOL_FUNCTION;
+                TSPoint ps = ts_node_start_point(n), pe = ts_node_end_point(n);
+                s->start_line = ps.row + 1;
+                s->start_col = ps.column;
+                s->end_line = pe.row + 1;
+                s->end_col = pe.column;
+                uint32_t bs = ts_node_start_byte(body);
+                size_t sl = bs - sb > TS_SIG_CAP ? TS_SIG_CAP : bs - sb;
+                s->signature = pith_arena_strndup(a, src + sb, sl);
+                /* normalise the signature's whitespace */
+                char *o = s->signature, *r = s->signature;
+                int sp = 0;
+                for (; *r; r++) {
+                    if (*r == ' ' || *r == '\n' || *r == '\t' || *r == '\r') {
+                        sp = 1;
+                        continue;
+                    }
+                    if (sp && o != s->signature)
+                        *o++ = ' ';
+                    sp = 0;
+                    *o++ = *r;
+                }
+                *o = '\0';
+                s->is_static = has_static(n, src);
+                pith_vec_push(&out->syms, s);
+                Pith__FunctionIr *ir = lower ? ir_c_ts_lower(a, n, src, (uint32_t)len, cpp) : NULL;
+                if (ir) {
+                    ir->symbol = (uint32_t)out->syms.count;
+                    pith_vec_push(&out->bodies, ir);
+                }
+                if (n_open < TS_MAX_FNS) {
+                    open_ids[n_open] = (uint32_t)out->syms.count;
+                    open_end[n_open] = ts_node_end_byte(n);
+                    n_open++;
+                }
+            }
+        } else if (!strcmp(t, "call_expression") && n_open) {
+            TSNode fn = ts_node_child_by_field_name(n, "function", 8);
+            TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
+            const char *ft = ts_node_is_null(fn) ? "" : ts_node_type(fn);
+            Pith__CallSite *cs = pith_arena_alloc(a, sizeof *cs);
+            pith__call_site__init(cs);
+            cs->caller = open_ids[n_open - 1];
+            TSPoint pt = ts_node_start_point(n);
+            cs->line = pt.row + 1;
+            cs->col = pt.column;
+            cs->arg_count = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+            cs->name_only = 1;
+            if (!strcmp(ft, "identifier") || !strcmp(ft, "qualified_identifier") ||
+                !strcmp(ft, "template_function")) {
+                cs->target = PITH__CALL_TARGET__CALL_TARGET_FUNCTION;
+                cs->callee = node_text(a, src, fn, TS_NAME_CAP);
+            } else if (!strcmp(ft, "field_expression")) {
+                TSNode field = ts_node_child_by_field_name(fn, "field", 5);
+                cs->target = PITH__CALL_TARGET__CALL_TARGET_FIELD;
+                cs->callee = ts_node_is_null(field) ? node_text(a, src, fn, TS_NAME_CAP)
+                                                    : node_text(a, src, field, TS_NAME_CAP);
+            } else {
+                cs->target = PITH__CALL_TARGET__CALL_TARGET_OTHER;
+                cs->callee = ts_node_is_null(fn) ? (char *)"" : node_text(a, src, fn, TS_NAME_CAP);
+            }
+            pith_vec_push(&out->calls, cs);
+        }
+        if (ts_tree_cursor_goto_first_child(&cur))
+            continue;
+        int more = 0;
+        while (!(more = ts_tree_cursor_goto_next_sibling(&cur))) {
+            if (!ts_tree_cursor_goto_parent(&cur))
+                break;
+        }
+        if (!more)
+            break;
+    }
+    ts_tree_cursor_delete(&cur);
+}
+
+static void ts_facts_set(Pith__FileFacts *ff, struct ts_out *o)
+{
+    ff->n_symbols = o->syms.count;
+    ff->symbols = o->syms.items;
+    ff->n_c_calls = o->calls.count;
+    ff->c_calls = o->calls.items;
+    ff->n_bodies = o->bodies.count;
+    ff->bodies = o->bodies.items;
+}
+
+static void ts_out_release(struct ts_out *o)
+{
+    pith_vec_release(&o->syms);
+    pith_vec_release(&o->calls);
+    pith_vec_release(&o->bodies);
+}
+
 static void extract_one(struct ts_worker *w, size_t idx)
 {
     struct ts_job *job = w->job;
@@ -142,8 +271,7 @@ static void extract_one(struct ts_worker *w, size_t idx)
     pith_buf_printf(&w->tmp, "%s/%s", job->repo, rel);
     int err = pith_file_read(&w->data, w->tmp.ptr, job->max_size);
     TSTree *tree = NULL;
-    PITH_VEC(Pith__Symbol *) syms = { 0 };
-    PITH_VEC(Pith__CallSite *) calls = { 0 };
+    struct ts_out o = { 0 };
     if (err == PITH_ETOOBIG) {
         ff.status = PITH__FILE_STATUS__FILE_SKIPPED_TOO_BIG;
         ff.skip_reason = (char *)"file is larger than the size limit";
@@ -162,103 +290,8 @@ static void extract_one(struct ts_worker *w, size_t idx)
             ff.status = PITH__FILE_STATUS__FILE_SKIPPED_PARSE;
             ff.skip_reason = (char *)"tree-sitter gave up";
         } else {
-            /* iterative walk; `open` holds the function symbols enclosing the cursor */
-            uint32_t open_ids[TS_MAX_FNS];
-            uint32_t open_end[TS_MAX_FNS];
-            size_t n_open = 0;
-            TSTreeCursor cur = ts_tree_cursor_new(ts_tree_root_node(tree));
-            for (;;) {
-                TSNode n = ts_tree_cursor_current_node(&cur);
-                uint32_t sb = ts_node_start_byte(n);
-                while (n_open && sb >= open_end[n_open - 1])
-                    n_open--;
-                const char *t = ts_node_type(n);
-                if (!strcmp(t, "function_definition")) {
-                    TSNode nm = declarator_name(ts_node_child_by_field_name(n, "declarator", 10));
-                    TSNode body = ts_node_child_by_field_name(n, "body", 4);
-                    if (!ts_node_is_null(nm) && !ts_node_is_null(body)) {
-                        Pith__Symbol *s = pith_arena_alloc(&a, sizeof *s);
-                        pith__symbol__init(s);
-                        char *q = node_text(&a, src, nm, TS_NAME_CAP);
-                        const char *colon = strrchr(q, ':');
-                        s->qualname = q;
-                        s->name = (char *)(colon ? colon + 1 : q);
-                        s->kind = colon || inside_class(n) ? PITH__SYMBOL_KIND__SYMBOL_METHOD
-                                                           : PITH__SYMBOL_KIND__SYMBOL_FUNCTION;
-                        TSPoint ps = ts_node_start_point(n), pe = ts_node_end_point(n);
-                        s->start_line = ps.row + 1;
-                        s->start_col = ps.column;
-                        s->end_line = pe.row + 1;
-                        s->end_col = pe.column;
-                        uint32_t bs = ts_node_start_byte(body);
-                        size_t sl = bs - sb > TS_SIG_CAP ? TS_SIG_CAP : bs - sb;
-                        s->signature = pith_arena_strndup(&a, src + sb, sl);
-                        /* normalise the signature's whitespace */
-                        char *o = s->signature, *r = s->signature;
-                        int sp = 0;
-                        for (; *r; r++) {
-                            if (*r == ' ' || *r == '\n' || *r == '\t' || *r == '\r') {
-                                sp = 1;
-                                continue;
-                            }
-                            if (sp && o != s->signature)
-                                *o++ = ' ';
-                            sp = 0;
-                            *o++ = *r;
-                        }
-                        *o = '\0';
-                        s->is_static = has_static(n, src);
-                        pith_vec_push(&syms, s);
-                        if (n_open < TS_MAX_FNS) {
-                            open_ids[n_open] = (uint32_t)syms.count;
-                            open_end[n_open] = ts_node_end_byte(n);
-                            n_open++;
-                        }
-                    }
-                } else if (!strcmp(t, "call_expression") && n_open) {
-                    TSNode fn = ts_node_child_by_field_name(n, "function", 8);
-                    TSNode args = ts_node_child_by_field_name(n, "arguments", 9);
-                    const char *ft = ts_node_is_null(fn) ? "" : ts_node_type(fn);
-                    Pith__CallSite *cs = pith_arena_alloc(&a, sizeof *cs);
-                    pith__call_site__init(cs);
-                    cs->caller = open_ids[n_open - 1];
-                    TSPoint pt = ts_node_start_point(n);
-                    cs->line = pt.row + 1;
-                    cs->col = pt.column;
-                    cs->arg_count = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
-                    cs->name_only = 1;
-                    if (!strcmp(ft, "identifier") || !strcmp(ft, "qualified_identifier") ||
-                        !strcmp(ft, "template_function")) {
-                        cs->target = PITH__CALL_TARGET__CALL_TARGET_FUNCTION;
-                        cs->callee = node_text(&a, src, fn, TS_NAME_CAP);
-                    } else if (!strcmp(ft, "field_expression")) {
-                        TSNode field = ts_node_child_by_field_name(fn, "field", 5);
-                        cs->target = PITH__CALL_TARGET__CALL_TARGET_FIELD;
-                        cs->callee = ts_node_is_null(field)
-                                         ? node_text(&a, src, fn, TS_NAME_CAP)
-                                         : node_text(&a, src, field, TS_NAME_CAP);
-                    } else {
-                        cs->target = PITH__CALL_TARGET__CALL_TARGET_OTHER;
-                        cs->callee =
-                            ts_node_is_null(fn) ? (char *)"" : node_text(&a, src, fn, TS_NAME_CAP);
-                    }
-                    pith_vec_push(&calls, cs);
-                }
-                if (ts_tree_cursor_goto_first_child(&cur))
-                    continue;
-                int more = 0;
-                while (!(more = ts_tree_cursor_goto_next_sibling(&cur))) {
-                    if (!ts_tree_cursor_goto_parent(&cur))
-                        break;
-                }
-                if (!more)
-                    break;
-            }
-            ts_tree_cursor_delete(&cur);
-            ff.n_symbols = syms.count;
-            ff.symbols = syms.items;
-            ff.n_c_calls = calls.count;
-            ff.c_calls = calls.items;
+            ts_facts(&o, &a, ts_tree_root_node(tree), src, len, !ext_is_c(rel));
+            ts_facts_set(&ff, &o);
         }
     }
     rec->path = pith_xstrdup(rel);
@@ -271,8 +304,7 @@ static void extract_one(struct ts_worker *w, size_t idx)
     rec->facts.len = pith__file_facts__pack(&ff, (uint8_t *)rec->facts.ptr);
     if (tree)
         ts_tree_delete(tree);
-    pith_vec_release(&syms);
-    pith_vec_release(&calls);
+    ts_out_release(&o);
     pith_arena_release(&a);
 }
 
