@@ -5,8 +5,8 @@
 # the key); --embed-url / $PITH_EMBED_URL override it; the query prefix is sent; server down,
 # wrong dims, wrong model and a missing key are one-line errors with a non-zero exit while
 # --mode lexical still answers; 429 + Retry-After is waited for, a stall times out and is
-# retried; pith-serve --stdio and --http embed through pooled connections and answer repeated
-# queries from their LRU.
+# retried; pith-serve --stdio, --mcp and --http embed through pooled connections and answer
+# repeated queries from their LRU.
 . "$(dirname "$0")/lib.sh"
 . tests/node/embed_server.sh
 command -v curl >/dev/null || fail "curl is needed"
@@ -172,6 +172,37 @@ same_ranking "stdio vector" "$(cat "$T/ref-vector-area_of_a_square.json")" "$(se
 same_ranking "stdio fused" "$(cat "$T/ref-fused-store_a_value.json")" "$(sed -n 2p "$T/stdio.out")"
 expect_eq "stdio repeated query" "$(sed -n 3p "$T/stdio.out")" "$(sed -n 1p "$T/stdio.out")"
 expect_eq "stdio: two texts embedded (the third from the LRU)" "$(texts_served)" 2
+
+# 6b. pith serve --mcp: the search tool embeds through the server; an unreachable one is a
+# tool error naming it, and mode lexical still answers
+mcp_call() { # ID ARGS-JSON: one tools/call line
+    printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"search","arguments":%s}}\n' "$1" "$2"
+}
+{
+    printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}' \
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    mcp_call 2 '{"query":"area of a square","k":8,"mode":"vector"}'
+    mcp_call 3 '{"query":"store a value","k":8,"mode":"fused"}'
+} | "$PITH" serve -i "$T/tei" --mcp >"$T/mcp.out" 2>"$T/mcp.err" || fail "pith serve --mcp: $(cat "$T/mcp.err")"
+mcp_text() { # ID: the text of that answer's content
+    python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    if m.get("id") == int(sys.argv[2]):
+        r = m["result"]
+        print(("ERROR " if r["isError"] else "") + r["content"][0]["text"])' "$T/mcp.out" "$1"
+}
+same_ranking "mcp vector" "$(cat "$T/ref-vector-area_of_a_square.json")" "$(mcp_text 2)"
+same_ranking "mcp fused" "$(cat "$T/ref-fused-store_a_value.json")" "$(mcp_text 3)"
+{
+    printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"e2e","version":"0"}}}'
+    mcp_call 2 '{"query":"area of a square","k":8,"mode":"vector"}'
+    mcp_call 3 '{"query":"area of a square","k":8,"mode":"lexical"}'
+} | "$PITH" serve -i "$T/tei" --mcp --embed-url "$DOWN" >"$T/mcp.out" 2>"$T/mcp.err" ||
+    fail "pith serve --mcp --embed-url: $(cat "$T/mcp.err")"
+expect_contains "mcp: server down is a tool error" "$(mcp_text 2)" "ERROR "
+expect_contains "mcp: server down named" "$(mcp_text 2)" "request to $DOWN failed"
+expect_contains "mcp: lexical answers" "$(mcp_text 3)" '"qualname":"pkg/shapes.py:Square.area"'
 
 # 7. pith-serve --http (a thread pool): concurrent vector searches through pooled connections
 : >"$T/http.log"
