@@ -44,6 +44,12 @@ void lang_c_ts_run(struct c_records *out,
                    int jobs,
                    size_t max_size);
 
+/* The tree-sitter front end on C (`cpp` 0) or C++ source `data` instead of a file: packs into
+ * `out` (caller owns; pith_buf_release) the FileFacts lang_c_ts_run would write for it, path
+ * "input.c" or "input.cpp". For tests and fuzzing. Returns 0, or PITH_EPARSE when tree-sitter
+ * gives up (`out` then holds a record with that status). */
+int lang_c_ts_buffer(const unsigned char *data, size_t len, int cpp, struct pith_buf *out);
+
 void c_records_release(struct c_records *r);
 
 #endif

@@ -367,3 +367,41 @@ void lang_c_ts_run(struct c_records *out,
     free(ws);
     free(tids);
 }
+
+int lang_c_ts_buffer(const unsigned char *data, size_t len, int cpp, struct pith_buf *out)
+{
+    struct pith_arena a;
+    pith_arena_init(&a);
+    Pith__FileFacts ff = PITH__FILE_FACTS__INIT;
+    ff.path = (char *)(cpp ? "input.cpp" : "input.c");
+    ff.language = (char *)(cpp ? "cpp" : "c");
+    ff.no_compdb = 1;
+    const char *src = len ? (const char *)data : "";
+    ff.size = len;
+    ff.content_hash = pith_hash64(src, len);
+    ff.line_count = count_lines(src, len);
+    TSParser *p = ts_parser_new();
+    if (!ts_parser_set_language(p, cpp ? tree_sitter_cpp() : tree_sitter_c()))
+        PITH_BUG("tree-sitter C/C++ grammar ABI mismatch");
+    TSTree *tree = len > UINT32_MAX ? NULL : ts_parser_parse_string(p, NULL, src, (uint32_t)len);
+    struct ts_out o = { 0 };
+    int err = 0;
+    if (!tree) {
+        ff.status = PITH__FILE_STATUS__FILE_SKIPPED_PARSE;
+        ff.skip_reason = (char *)"tree-sitter gave up";
+        err = PITH_EPARSE;
+    } else {
+        ts_facts(&o, &a, ts_tree_root_node(tree), src, len, cpp);
+        ts_facts_set(&ff, &o);
+    }
+    pith_buf_clear(out);
+    size_t n = pith__file_facts__get_packed_size(&ff);
+    pith_buf_grow(out, n);
+    out->len = pith__file_facts__pack(&ff, (uint8_t *)out->ptr);
+    if (tree)
+        ts_tree_delete(tree);
+    ts_parser_delete(p);
+    ts_out_release(&o);
+    pith_arena_release(&a);
+    return err;
+}
