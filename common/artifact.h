@@ -35,7 +35,7 @@
 #define PITH_SEC_CALR PITH_FOURCC('C', 'A', 'L', 'R') /* CSR: callers of each symbol */
 #define PITH_SEC_RECS PITH_FOURCC('R', 'E', 'C', 'S') /* zstd blocks of pith.SymbolRecord */
 #define PITH_SEC_LEXI PITH_FOURCC('L', 'E', 'X', 'I') /* BM25F inverted index */
-#define PITH_SEC_VECS PITH_FOURCC('V', 'E', 'C', 'S') /* f32/f16 vectors by symbol id (optional) */
+#define PITH_SEC_VECS PITH_FOURCC('V', 'E', 'C', 'S') /* f32/f16 vectors by symbol id */
 #define PITH_SEC_HNSW PITH_FOURCC('H', 'N', 'S', 'W') /* HNSW graph over VECS (optional) */
 
 struct pith_disk_header {

@@ -178,9 +178,8 @@ size_t vsearch_top(const struct pith_vectors *v,
     return n;
 }
 
-struct vsearch_stats vsearch_stats_estimate(const struct pith_vectors *v,
-                                            const struct pith_hnsw *g,
-                                            const float *q)
+struct vsearch_stats
+vsearch_stats_estimate(const struct pith_vectors *v, const struct pith_hnsw *g, const float *q)
 {
     struct vsearch_stats st = { 0.0, 0.0 };
     if (!v->header || !g->header || v->header->present == 0)
