@@ -27,7 +27,7 @@ struct driver_options {
     const char *const *pack_args;
     int pack_argc;
 };
-#define DRIVER_PACK_ARGS_MAX 8
+#define DRIVER_PACK_ARGS_MAX  8
 #define DRIVER_EMBED_ARGS_MAX 32
 
 struct driver_report {

@@ -220,8 +220,8 @@ static int cmd_index(int argc, char **argv, const char *argv0)
     driver_bindir(&bindir, argv0);
 
     struct driver_options opt = {
-        repo_abs,   index_path.ptr, bindir.ptr, jobs, isatty(STDERR_FILENO),
-        embed_args, embed_argc,     compdb,    pack_args, pack_argc
+        repo_abs,   index_path.ptr, bindir.ptr, jobs,      isatty(STDERR_FILENO),
+        embed_args, embed_argc,     compdb,     pack_args, pack_argc
     };
     struct driver_report rep;
     struct pith_index *ix = NULL;

@@ -72,9 +72,8 @@ size_t vsearch_search(const struct pith_index *ix,
  * mean is exact (q . centroid, the HNSW section's mean row: the mean of a dot product is the
  * dot product with the mean), the standard deviation is taken around it over
  * VSEARCH_STATS_SAMPLE rows at a fixed stride (deterministic). */
-struct vsearch_stats vsearch_stats_estimate(const struct pith_vectors *v,
-                                            const struct pith_hnsw *g,
-                                            const float *q);
+struct vsearch_stats
+vsearch_stats_estimate(const struct pith_vectors *v, const struct pith_hnsw *g, const float *q);
 
 /* Mean and standard deviation of x[0, n). */
 struct vsearch_stats vsearch_stats_of(const double *x, size_t n);
