@@ -14,7 +14,8 @@ enum {
     PITH_ETOOBIG = -5,
     PITH_EUNSUPPORTED = -6,
     PITH_EUSAGE = -7,
-    PITH_EAMBIGUOUS = -8
+    PITH_EAMBIGUOUS = -8,
+    PITH_EUPSTREAM = -9 /* a server pith relies on (an embedding server) failed or disagreed */
 };
 
 /* Process exit codes, documented in every --help. */

@@ -148,6 +148,8 @@ unsigned http_status_of(int err)
         return 404;
     case PITH_ETOOBIG:
         return 413;
+    case PITH_EUPSTREAM:
+        return 502;
     default:
         return 500;
     }
@@ -405,6 +407,7 @@ answer(struct MHD_Connection *c, struct http_server *s, int argc, char **argv)
         pith_buf_puts(&out, "{\"error\":");
         pith_buf_put_json_str(&out, err == PITH_ECORRUPT    ? "corrupt"
                                     : err == PITH_ENOTFOUND ? "not_found"
+                                    : err == PITH_EUPSTREAM ? "upstream"
                                                             : "failed");
         pith_buf_puts(&out, ",\"message\":");
         pith_buf_put_json_str(&out, pith_error_last());

@@ -263,13 +263,14 @@ int query_embed_http(
     if (err) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", pith_error_last());
-        err = pith_error_set(err, "cannot embed the query with %s (server URL from %s): %s; %s",
-                             embedder, t.url_from, msg,
-                             err == PITH_EUNSUPPORTED
-                                 ? "is it the server and model the index was built with? "
-                                   "(or use --mode lexical)"
-                                 : "--embed-url or " QUERY_EMBED_URL_ENV
-                                   " names another server, --mode lexical needs none");
+        /* whatever the server did wrong, the fault is upstream of this query (HTTP 502) */
+        err = pith_error_set(
+            PITH_EUPSTREAM, "cannot embed the query with %s (server URL from %s): %s; %s", embedder,
+            t.url_from, msg,
+            err == PITH_EUNSUPPORTED ? "is it the server and model the index was built with? "
+                                       "(or use --mode lexical)"
+                                     : "--embed-url or " QUERY_EMBED_URL_ENV
+                                       " names another server, --mode lexical needs none");
         goto out;
     }
     memcpy(out, vec, dim * sizeof *out);

@@ -243,6 +243,24 @@ served=$(texts_served)
 post again "search area of a square --mode vector -k 8"
 expect_eq "http: a repeated query is not embedded again" "$(texts_served)" "$served"
 
+# an embedding server that is down is the upstream's fault: 502 "upstream"; lexical still 200
+: >"$T/http2.log"
+"$B/pith-serve" -i "$T/ollama" --http 127.0.0.1:0 --embed-url "$DOWN" 2>>"$T/http2.log" &
+PIDS="$PIDS $!"
+SPORT=""
+for _ in $(seq 1 100); do
+    SPORT=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' "$T/http2.log")
+    [ -n "$SPORT" ] && break
+    sleep 0.05
+done
+[ -n "$SPORT" ] || fail "pith-serve --http --embed-url did not start: $(cat "$T/http2.log")"
+post down "search area of a square --mode vector -k 8"
+expect_eq "http: embedding server down is 502" "$(cat "$T/http-down.code")" 502
+expect_contains "http: 502 body" "$(cat "$T/http-down.json")" '"error":"upstream"'
+expect_contains "http: 502 names the server" "$(cat "$T/http-down.json")" "request to $DOWN failed"
+post downlex "search area of a square --mode lexical -k 8"
+expect_eq "http: lexical needs no embedding server" "$(cat "$T/http-downlex.code")" 200
+
 # the API key never shows in any output or file
 grep -rqF "$PITH_E2E_KEY" "$LOG" "$T"/*.out "$T"/*.err "$T"/http-* "$T"/*/MANIFEST && fail "the API key appears in an output"
 exit 0
