@@ -309,7 +309,8 @@ static const struct query_op_info ops[] = {
             "Control-flow graph of one function: basic blocks of statement and condition nodes "
             "(each and/or operand its own condition) with line numbers, the variables each "
             "defines and uses, typed edges (fall, true, false, back, except, finally, case) and "
-            "the complexity (python3-mccabe's count, and E-N+2 of this graph). Use it to see "
+            "the complexity (python3-mccabe's count for Python, pmccabe's for C/C++, and E-N+2 "
+            "of this graph). Use it to see "
             "the paths through a function before changing its branches. Returns JSON {op, "
             "symbol, complexity, cyclomatic, nodes: [{id, kind, text, line, end_line, block, "
             "ipdom, defs, uses}], edges: [{src, dst, kind}], blocks: [[node ids]]}.",
