@@ -400,3 +400,71 @@ PITH_TEST(cpp_flow_try_and_range_for)
     CHECK_EQ_INT(f->complexity, 3); /* pmccabe: 1 + for + if (catch counts nothing) */
     cflows_close(&fs);
 }
+
+/* Without a database (tree-sitter, extract/ir_c_ts.c) a #if inside a body is read as pmccabe
+ * reads it, first branch only: pmccabe 2.8 prints 4 for vm (1 + for, switch, ?:; the #else
+ * branch's if and && are not counted), and the switch has two targets, case 1 and default. */
+static const char preproc_c[] = "int vm(int *op, int n)\n"               /* 1 */
+                                "{\n"                                    /* 2 */
+                                "    int rc = 0;\n"                      /* 3 */
+                                "    for (int pc = 0; pc < n; pc++) {\n" /* 4 */
+                                "        switch (op[pc]) {\n"            /* 5 */
+                                "#ifdef FEATURE\n"                       /* 6 */
+                                "        case 1:\n"                      /* 7 */
+                                "            rc += n > 2 ? 1 : 2;\n"     /* 8 */
+                                "            break;\n"                   /* 9 */
+                                "#else\n"                                /* 10 */
+                                "        case 2:\n"                      /* 11 */
+                                "            if (rc && n)\n"             /* 12 */
+                                "                rc--;\n"                /* 13 */
+                                "            break;\n"                   /* 14 */
+                                "#endif\n"                               /* 15 */
+                                "        default:\n"                     /* 16 */
+                                "            rc++;\n"                    /* 17 */
+                                "        }\n"                            /* 18 */
+                                "    }\n"                                /* 19 */
+                                "    return rc;\n"                       /* 20 */
+                                "}\n";
+
+PITH_TEST(c_flow_tree_sitter_preproc)
+{
+    struct pith_buf out = PITH_BUF_INIT;
+    CHECK_EQ_INT(lang_c_ts_buffer((const unsigned char *)preproc_c, strlen(preproc_c), 0, &out), 0);
+    Pith__FileFacts *ff = pith__file_facts__unpack(NULL, out.len, (const uint8_t *)out.ptr);
+    pith_buf_release(&out);
+    CHECK(ff != NULL);
+    if (!ff)
+        return;
+    CHECK_EQ_INT(ff->n_bodies, 1);
+    if (ff->n_bodies == 1) {
+        const Pith__FunctionIr *ir = ff->bodies[0];
+        CHECK_EQ_INT(ir->symbol, 1);
+        CHECK_EQ_INT(ir->complexity, 4);
+        CHECK_EQ_INT(ir->n_params, 2);
+        int cases = 0, defaults = 0, else_branch = 0;
+        for (size_t i = 0; i < ir->n_stmts; i++) {
+            const Pith__IrStmt *s = ir->stmts[i];
+            if (s->op == PITH__IR_OP__IR_CASE) {
+                cases++;
+                defaults += s->is_default;
+                CHECK(s->line == 7 || s->line == 16);
+            }
+            if (s->line >= 11 && s->line <= 14)
+                else_branch++;
+        }
+        CHECK_EQ_INT(cases, 2);
+        CHECK_EQ_INT(defaults, 1);
+        CHECK_EQ_INT(else_branch, 0);
+        struct pith_arena arena;
+        pith_arena_init(&arena);
+        struct flow f;
+        cfg_build(&f, &arena, ir, ff->bodies, ff->n_bodies);
+        CHECK_EQ_INT(f.complexity, 4);
+        /* E-N+2: 1 + for + the switch's second target (a default: no false edge); the ?: of a
+         * compound assignment is read as a whole, not a branch */
+        CHECK_EQ_INT(f.cyclomatic, 3);
+        flow_release(&f);
+        pith_arena_release(&arena);
+    }
+    pith__file_facts__free_unpacked(ff, NULL);
+}
