@@ -215,7 +215,11 @@ size_t vsearch_search(const struct pith_index *ix,
     if (exact || !g.header)
         return vsearch_top(&v, q, cap, out, all);
     struct pith_hnsw_hit *h = pith_xmalloc((cap ? cap : 1) * sizeof *h);
-    size_t n = pith_hnsw_search(&g, &v, q, 0, cap, h);
+    unsigned ef = VSEARCH_CANDIDATES; /* vector mode's k = 10 searches as wide as fusion's 200 */
+    const char *env = getenv("PITH_HNSW_EF");
+    if (env && atoi(env) > 0)
+        ef = (unsigned)atoi(env);
+    size_t n = pith_hnsw_search(&g, &v, q, ef, cap, h);
     for (size_t i = 0; i < n; i++) {
         out[i].doc = h[i].doc;
         out[i].sim = h[i].sim;

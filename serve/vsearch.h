@@ -57,8 +57,9 @@ size_t vsearch_top(const struct pith_vectors *v,
                    struct vsearch_stats *all);
 
 /* The vector channel's top `cap` rows for q[dim] into out[cap], best first: through the
- * index's HNSW graph (common/hnsw.h) when it has one and `exact` is 0, else exactly
- * (vsearch_top). `all` (may be NULL) gets the similarity's mean and standard deviation over
+ * index's HNSW graph (common/hnsw.h) when it has one and `exact` is 0, with a beam of
+ * max(cap, VSEARCH_CANDIDATES) ($PITH_HNSW_EF replaces VSEARCH_CANDIDATES, for tuning), else
+ * exactly (vsearch_top). `all` (may be NULL) gets the similarity's mean and standard deviation over
  * every row with a vector: exact from the scan; under HNSW estimated by
  * vsearch_stats_estimate. Returns the count. */
 size_t vsearch_search(const struct pith_index *ix,
