@@ -730,6 +730,8 @@ void cfg_build(struct flow *f,
                     u->n_uses = ic->args[k2]->n_uses;
                     u->keyword = ic->args[k2]->keyword;
                     u->star = ic->args[k2]->star;
+                    u->path = ic->args[k2]->path;
+                    u->addr = ic->args[k2]->addr;
                     fc->args[k2] = u;
                 }
             }

@@ -448,6 +448,22 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
         if (ia) {
             ia->uses = (char **)uses.items;
             ia->n_uses = uses.n;
+            /* f(p), f(&v): the path, for binding pointer out-parameters */
+            CXCursor sa = strip(a);
+            if (kind(sa) == CXCursor_UnaryOperator &&
+                clang_getCursorUnaryOperatorKind(sa) == CXUnaryOperator_AddrOf) {
+                struct kids ak;
+                kids_of(sa, &ak);
+                char *ap = ak.n == 1 ? path_of(w, ak.v[0], 0) : NULL;
+                if (ap) {
+                    ia->path = ap;
+                    ia->addr = 1;
+                }
+            } else {
+                char *ap = path_of(w, sa, 0);
+                if (ap)
+                    ia->path = ap;
+            }
         }
     }
     if (ic) {

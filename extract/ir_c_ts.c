@@ -277,6 +277,17 @@ static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
         if (ia) {
             ia->uses = (char **)uses.items;
             ia->n_uses = uses.n;
+            /* f(p), f(&v): the path, for binding pointer out-parameters */
+            TSNode ua = unparen(a);
+            char *ap = NULL;
+            if (is(ua, "pointer_expression") && op_is(ua, "&")) {
+                ap = path_of(w, fld(ua, "argument"), 0);
+                ia->addr = ap != NULL;
+            } else {
+                ap = path_of(w, ua, 0);
+            }
+            if (ap)
+                ia->path = ap;
         }
     }
     if (ic) {

@@ -1,0 +1,329 @@
+/* The Horwitz-Reps-Binkley example exactly as in the paper (TOPLAS 12(1), 1990, figure 1),
+ * in C: A, add and inc take pointers, so their results reach the caller only through pointer
+ * out-parameters (serve/flow_slice.c: actual-outs f(&v) / f(p), formal-outs *x, summary edges
+ * per output). Also --var access-path matching for C and Python. */
+#include "analyze/flow_int.h"
+#include "common/buf.h"
+#include "common/file.h"
+#include "extract/compdb.h"
+#include "extract/lang_c.h"
+#include "extract/lang_python.h"
+#include "schemas/facts.pb-c.h"
+#include "serve/flow_slice.h"
+#include "tests/harness/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tb_flows {
+    Pith__FileFacts *ff;
+    struct pith_arena arena;
+    Pith__FunctionFlow **flow; /* by body index */
+    const char **name;
+    size_t count;
+};
+
+static void tb_build(struct tb_flows *fs)
+{
+    fs->count = fs->ff->n_bodies;
+    fs->flow = calloc(fs->count + 1, sizeof *fs->flow);
+    fs->name = calloc(fs->count + 1, sizeof *fs->name);
+    for (size_t i = 0; i < fs->count; i++) {
+        struct flow f;
+        const Pith__FunctionIr *ir = fs->ff->bodies[i];
+        cfg_build(&f, &fs->arena, ir, fs->ff->bodies, fs->ff->n_bodies);
+        dfg_solve(&f);
+        pdg_build(&f);
+        fs->flow[i] = flow_to_proto(&f);
+        flow_release(&f);
+        fs->name[i] = fs->ff->symbols[ir->symbol - 1]->qualname;
+    }
+}
+
+/* `src` as `name` in a fresh folder with a compilation database, through libclang. */
+static void tb_open_c(struct tb_flows *fs, const char *name, const char *src)
+{
+    memset(fs, 0, sizeof *fs);
+    pith_arena_init(&fs->arena);
+    const char *dir = pith_test_tmpdir();
+    struct pith_buf p = PITH_BUF_INIT, db = PITH_BUF_INIT;
+    pith_buf_printf(&p, "%s/%s", dir, name);
+    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, src, strlen(src)), 0);
+    pith_buf_printf(&db,
+                    "[{\"directory\":\"%s\",\"file\":\"%s\",\"arguments\":[\"cc\",\"-c\",\"%s\"]}]",
+                    dir, name, name);
+    pith_buf_clear(&p);
+    pith_buf_printf(&p, "%s/compile_commands.json", dir);
+    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, db.ptr, db.len), 0);
+    struct compdb cdb = { 0 };
+    CHECK_EQ_INT(compdb_load(&cdb, p.ptr), 0);
+    struct c_records recs = { 0 };
+    lang_c_clang_run(&recs, dir, &cdb, 1);
+    for (size_t i = 0; i < recs.count; i++) {
+        if (strcmp(recs.items[i].path, name) == 0)
+            fs->ff = pith__file_facts__unpack(NULL, recs.items[i].facts.len,
+                                              (const uint8_t *)recs.items[i].facts.ptr);
+    }
+    c_records_release(&recs);
+    compdb_release(&cdb);
+    pith_buf_release(&p);
+    pith_buf_release(&db);
+    CHECK(fs->ff != NULL);
+    if (fs->ff)
+        tb_build(fs);
+}
+
+static void tb_open_py(struct tb_flows *fs, const char *src)
+{
+    struct pith_buf b = PITH_BUF_INIT;
+    memset(fs, 0, sizeof *fs);
+    pith_arena_init(&fs->arena);
+    extract_python_buffer((const unsigned char *)src, strlen(src), &b);
+    fs->ff = pith__file_facts__unpack(NULL, b.len, (const uint8_t *)b.ptr);
+    pith_buf_release(&b);
+    CHECK(fs->ff != NULL);
+    if (fs->ff)
+        tb_build(fs);
+}
+
+static void tb_close(struct tb_flows *fs)
+{
+    if (fs->ff)
+        pith__file_facts__free_unpacked(fs->ff, NULL);
+    pith_arena_release(&fs->arena);
+    free(fs->flow);
+    free(fs->name);
+}
+
+/* Slice over every function, calls resolved by callee name (in the pipeline the call graph
+ * binds IR calls to resolved edges by line and column); "name:l1,l2;..." in body order. */
+static char *tb_slice(
+    const struct tb_flows *fs, const char *start, uint32_t line, const char *var, unsigned flags)
+{
+    size_t n = fs->count, si = 0;
+    struct flow_proc *procs = calloc(n + 1, sizeof *procs);
+    struct flow_callee *ce = calloc(1024, sizeof *ce);
+    size_t nce = 0;
+    uint8_t **marks = calloc(n + 1, sizeof *marks);
+    for (size_t k = 0; k < n; k++) {
+        procs[k].flow = fs->flow[k];
+        procs[k].callees = ce + nce;
+        for (size_t c = 0; c < fs->flow[k]->n_calls; c++) {
+            const Pith__FlowCall *fc = fs->flow[k]->calls[c];
+            for (size_t j = 0; j < n; j++) {
+                if (strcmp(fs->name[j], fc->callee) == 0 && nce < 1024) {
+                    struct flow_callee x = { fc->line, fc->col, (uint32_t)j };
+                    ce[nce++] = x;
+                    procs[k].n_callees++;
+                }
+            }
+        }
+        marks[k] = calloc(fs->flow[k]->n_nodes + 1, 1);
+        if (strcmp(fs->name[k], start) == 0)
+            si = k;
+    }
+    flow_slice(marks, procs, n, si, line, var, flags);
+    struct pith_buf out = PITH_BUF_INIT;
+    pith_buf_puts(&out, "");
+    for (size_t k = 0; k < n; k++) {
+        uint8_t seen[256] = { 0 };
+        int any = 0;
+        for (size_t i = 1; i <= fs->flow[k]->n_nodes; i++) {
+            const Pith__FlowNode *nd = fs->flow[k]->nodes[i - 1];
+            if (marks[k][i] && nd->kind != PITH__FLOW_NODE_KIND__FLOW_EXIT && nd->line < 256)
+                seen[nd->line] = 1;
+        }
+        for (uint32_t l = 0; l < 256; l++) {
+            if (!seen[l])
+                continue;
+            if (!any)
+                pith_buf_printf(&out, "%s%s:%u", out.len ? ";" : "", fs->name[k], l);
+            else
+                pith_buf_printf(&out, ",%u", l);
+            any = 1;
+        }
+        free(marks[k]);
+    }
+    free(marks);
+    free(procs);
+    free(ce);
+    char *s = strdup(out.ptr);
+    pith_buf_release(&out);
+    return s;
+}
+
+/* The paper's program, procedures in its order (Main, A, Add, Increment), call-by-value-result
+ * parameters as pointers; line 1 declares printf instead of including stdio.h.
+ *
+ *  5 int main(void)             main's entry
+ *  7     int sum = 0;
+ *  8     int i = 1;
+ *  9     while (i < 11) {
+ * 10         A(&sum, &i);       actual-ins sum, i; actual-outs sum (x), i (y)
+ * 12     printf("%d\n", sum);
+ * 13     printf("%d\n", i);
+ * 15 void A(int *x, int *y)     entry, formal-ins x, y
+ * 17     add(x, *y);            writes *x through add's a
+ * 18     inc(y);                writes *y through inc's z
+ * 20 void add(int *a, int b)
+ * 22     *a = *a + b;           formal-out *a <- a, b
+ * 24 void inc(int *z)
+ * 26     add(z, 1);             formal-out *z <- z (add's summary: *a <- a, b; b is 1)
+ *
+ * Summary edges (the paper's definition: a formal-in reaches a formal-out in the callee's
+ * dependence graph, through the callees' summary edges; least fixpoint): add: *a <- {a, b};
+ * inc: *z <- {z}; A: *x <- {x, y} (add(x, *y)), *y <- {y} (inc(y)). So at A(&sum, &i): sum
+ * after <- sum, i before; i after <- i before only.
+ *
+ * Intraprocedural backward slice from printf(i) (13), main alone: A(&sum, &i) is one opaque
+ * statement that reads sum and i and may write both (f(&v)), so i at 13 depends on 8 and 10,
+ * 10 on 7, 8 and itself, and on the loop test 9; 9 on 8 and 10; main's entry (5) controls the
+ * top level: {5,7,8,9,10,13}. sum = 0 is in it: the imprecision summaries remove.
+ *
+ * Interprocedural (two-phase, the paper's slice of the system dependence graph w.r.t. i at the
+ * end): phase 1 from 13: i-out of the call at 10, by its summary only i-in (not sum-in), i-in
+ * from 8 and the call's own i-out; the call at 10 and the loop 9 and entry 5: main
+ * {5,8,9,10,13}, not 7. Phase 2 descends through i-out: A's formal-out *y, defined by inc(y)'s
+ * actual-out (18) whose summary needs only y's formal-in (15), inc's formal-out *z defined by
+ * add(z, 1) (26) with formal-in z (24), add's formal-out *a defined by *a = *a + b (22) from
+ * formal-ins a and b (20). A's add(x, *y) (17) writes only *x: not in it.
+ * Slice: add {20,22}, inc {24,26}, A {15,18}, main {5,8,9,10,13}.
+ *
+ * From printf(sum) (12): sum-out of 10 depends on sum-in and i-in: 7, 8 and, through i-out
+ * (i-in of the next iteration), the whole of A, add and inc; intraprocedurally the same main
+ * lines {5,7,8,9,10,12}. Forward from sum = 0 (7): intraprocedurally 10 (reads sum) and every
+ * use of what it writes: 9, 10, 12, 13; interprocedurally only sum-out follows sum-in (i-out's
+ * summary is {y}): main {7,10,12}; descending, A's x (15) into add(x, *y) (17) and add's a (20)
+ * into *a = *a + b (22); nothing of inc. */
+static const char textbook_c[] = "int printf(const char *, ...);\n"
+                                 "void A(int *x, int *y);\n"
+                                 "void add(int *a, int b);\n"
+                                 "void inc(int *z);\n"
+                                 "int main(void)\n"
+                                 "{\n"
+                                 "    int sum = 0;\n"
+                                 "    int i = 1;\n"
+                                 "    while (i < 11) {\n"
+                                 "        A(&sum, &i);\n"
+                                 "    }\n"
+                                 "    printf(\"%d\\n\", sum);\n"
+                                 "    printf(\"%d\\n\", i);\n"
+                                 "}\n"
+                                 "void A(int *x, int *y)\n"
+                                 "{\n"
+                                 "    add(x, *y);\n"
+                                 "    inc(y);\n"
+                                 "}\n"
+                                 "void add(int *a, int b)\n"
+                                 "{\n"
+                                 "    *a = *a + b;\n"
+                                 "}\n"
+                                 "void inc(int *z)\n"
+                                 "{\n"
+                                 "    add(z, 1);\n"
+                                 "}\n";
+
+PITH_TEST(hrb_textbook_c_intraprocedural)
+{
+    struct tb_flows fs;
+    tb_open_c(&fs, "hrb_textbook.c", textbook_c);
+    CHECK_EQ_INT(fs.count, 4);
+    char *s = tb_slice(&fs, "main", 13, NULL, 0);
+    CHECK_EQ_STR(s, "main:5,7,8,9,10,13");
+    free(s);
+    s = tb_slice(&fs, "main", 12, NULL, 0);
+    CHECK_EQ_STR(s, "main:5,7,8,9,10,12");
+    free(s);
+    s = tb_slice(&fs, "main", 7, NULL, FLOW_SLICE_FORWARD);
+    CHECK_EQ_STR(s, "main:7,9,10,12,13");
+    free(s);
+    tb_close(&fs);
+}
+
+PITH_TEST(hrb_textbook_c_interprocedural)
+{
+    struct tb_flows fs;
+    tb_open_c(&fs, "hrb_textbook.c", textbook_c);
+    char *s = tb_slice(&fs, "main", 13, NULL, FLOW_SLICE_INTER);
+    CHECK_EQ_STR(s, "main:5,8,9,10,13;A:15,18;add:20,22;inc:24,26");
+    free(s);
+    s = tb_slice(&fs, "main", 13, "i", FLOW_SLICE_INTER);
+    CHECK_EQ_STR(s, "main:5,8,9,10,13;A:15,18;add:20,22;inc:24,26");
+    free(s);
+    s = tb_slice(&fs, "main", 12, NULL, FLOW_SLICE_INTER);
+    CHECK_EQ_STR(s, "main:5,7,8,9,10,12;A:15,17,18;add:20,22;inc:24,26");
+    free(s);
+    s = tb_slice(&fs, "main", 7, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    CHECK_EQ_STR(s, "main:7,10,12;A:15,17;add:20,22");
+    free(s);
+    tb_close(&fs);
+}
+
+/* --var V keeps the first step from the seed to the edges whose variable is V or extends it at
+ * '.', '->', '[' (and, for V without '*', its dereferences *V). Line 10 reads p->next->val,
+ * s.x, *q (and q), q and i (q[i]: the base and the index), k. Backward from 10:
+ *   p: p->next->val, reached by p->next = p (5) and, inside 5, PARAM p: {3,5,10};
+ *   p->next: the same; p->val: nothing but line 10 and its entry control: {3,10};
+ *   s: s.x from 6 (which reads i: PARAM, line 3): {3,6,10};
+ *   q: *q from 7 and q from q[i] = 2 (8, the base q written) and PARAM q: {3,7,8,10};
+ *   *q: only *q (7): {3,7,10}. */
+static const char paths_c[] = "struct node { struct node *next; int val; };\n" /* 1 */
+                              "struct pt { int x, y; };\n"                     /* 2 */
+                              "int f(struct node *p, struct pt s, int *q, int i)\n"
+                              "{\n"                                              /* 4 */
+                              "    p->next = p;\n"                               /* 5 */
+                              "    s.x = i;\n"                                   /* 6 */
+                              "    *q = 1;\n"                                    /* 7 */
+                              "    q[i] = 2;\n"                                  /* 8 */
+                              "    int k = 3;\n"                                 /* 9 */
+                              "    return p->next->val + s.x + *q + q[i] + k;\n" /* 10 */
+                              "}\n";
+
+PITH_TEST(slice_var_access_paths_c)
+{
+    struct tb_flows fs;
+    tb_open_c(&fs, "paths.c", paths_c);
+    static const char *const cases[][2] = {
+        { "p", "f:3,5,10" },
+        { "p->next", "f:3,5,10" },
+        { "p->next->val", "f:3,5,10" },
+        { "p->val", "f:3,10" },
+        { "s", "f:3,6,10" },
+        { "s.x", "f:3,6,10" },
+        { "q", "f:3,7,8,10" },
+        { "*q", "f:3,7,10" },
+        { "k", "f:3,9,10" },
+        { "p->next->val->z", "f:3,10" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = tb_slice(&fs, "f", 10, cases[i][0], 0);
+        CHECK_EQ_STR(s, cases[i][1]);
+        free(s);
+    }
+    tb_close(&fs);
+}
+
+/* Python: self.a.c is reached by self.a.c = i (4) and self.a = xs (3); --var self.a keeps it,
+ * --var self.b keeps self.b = i (5), --var self both, --var self.ab neither. */
+static const char paths_py[] = "class C:\n"
+                               "    def m(self, xs, i):\n"
+                               "        self.a = xs\n"
+                               "        self.a.c = i\n"
+                               "        self.b = i\n"
+                               "        return self.a.c + self.b\n";
+
+PITH_TEST(slice_var_access_paths_python)
+{
+    struct tb_flows fs;
+    tb_open_py(&fs, paths_py);
+    static const char *const cases[][2] = {
+        { "self.a", "C.m:2,3,4,6" }, { "self.a.c", "C.m:2,3,4,6" }, { "self.b", "C.m:2,5,6" },
+        { "self", "C.m:2,3,4,5,6" }, { "self.ab", "C.m:2,6" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = tb_slice(&fs, "C.m", 6, cases[i][0], 0);
+        CHECK_EQ_STR(s, cases[i][1]);
+        free(s);
+    }
+    tb_close(&fs);
+}
