@@ -775,10 +775,11 @@ pith_index_callers(const struct pith_index *ix, uint32_t id, const struct pith_d
     return csr_edges(&ix->calr, ix->nsyms, id, out);
 }
 
-int pith_index_record(const struct pith_index *ix,
-                      uint32_t id,
-                      unsigned char **out,
-                      size_t *len_out)
+int pith_index_record_cached(const struct pith_index *ix,
+                             struct pith_record_cache *c,
+                             uint32_t id,
+                             unsigned char **out,
+                             size_t *len_out)
 {
     *out = NULL;
     *len_out = 0;
@@ -788,32 +789,48 @@ int pith_index_record(const struct pith_index *ix,
     const struct pith_disk_block *blk = &ix->blocks[b];
     uint32_t n =
         ix->record_count - b * ix->rpb < ix->rpb ? ix->record_count - b * ix->rpb : ix->rpb;
-    unsigned char *raw = pith_xmalloc((size_t)blk->raw_len + 1);
-    int err = 0;
-    size_t got = ZSTD_decompress(raw, blk->raw_len, ix->recs + blk->offset, blk->zlen);
-    if (ZSTD_isError(got) || got != blk->raw_len) {
-        err = PITH_CORRUPT("record block %u does not decompress", b);
-        goto out;
+    if (!c->raw || c->block != b) {
+        free(c->raw);
+        c->raw = pith_xmalloc((size_t)blk->raw_len + 1);
+        c->block = b;
+        size_t got = ZSTD_decompress(c->raw, blk->raw_len, ix->recs + blk->offset, blk->zlen);
+        if (ZSTD_isError(got) || got != blk->raw_len) {
+            pith_record_cache_release(c);
+            return PITH_CORRUPT("record block %u does not decompress", b);
+        }
     }
+    const unsigned char *raw = c->raw;
     uint32_t hdr_n, start = 0, end;
     memcpy(&hdr_n, raw, 4);
-    if (hdr_n != n) {
-        err = PITH_CORRUPT("record block %u holds %u records, expected %u", b, hdr_n, n);
-        goto out;
-    }
+    if (hdr_n != n)
+        return PITH_CORRUPT("record block %u holds %u records, expected %u", b, hdr_n, n);
     size_t body = 4 + 4 * (size_t)n, body_len = blk->raw_len - body;
     if (i > 0)
         memcpy(&start, raw + 4 + 4 * (size_t)(i - 1), 4);
     memcpy(&end, raw + 4 + 4 * (size_t)i, 4);
-    if (start > end || end > body_len) {
-        err = PITH_CORRUPT("record %u overruns its block", id);
-        goto out;
-    }
+    if (start > end || end > body_len)
+        return PITH_CORRUPT("record %u overruns its block", id);
     *out = pith_xmalloc((size_t)(end - start) + 1);
     memcpy(*out, raw + body + start, end - start);
     *len_out = end - start;
-out:
-    free(raw);
+    return 0;
+}
+
+void pith_record_cache_release(struct pith_record_cache *c)
+{
+    free(c->raw);
+    c->raw = NULL;
+    c->block = 0;
+}
+
+int pith_index_record(const struct pith_index *ix,
+                      uint32_t id,
+                      unsigned char **out,
+                      size_t *len_out)
+{
+    struct pith_record_cache c = { 0 };
+    int err = pith_index_record_cached(ix, &c, id, out, len_out);
+    pith_record_cache_release(&c);
     return err;
 }
 

@@ -221,6 +221,20 @@ int pith_index_record(const struct pith_index *ix,
                       unsigned char **out,
                       size_t *len_out);
 
+/* The same through a one-block cache: reading records in id order decompresses each block once
+ * (an interprocedural slice reads hundreds of neighbouring records). Zero-initialise; release
+ * with pith_record_cache_release. */
+struct pith_record_cache {
+    uint32_t block;
+    unsigned char *raw; /* the decompressed block, NULL when empty */
+};
+int pith_index_record_cached(const struct pith_index *ix,
+                             struct pith_record_cache *c,
+                             uint32_t id,
+                             unsigned char **out,
+                             size_t *len_out);
+void pith_record_cache_release(struct pith_record_cache *c);
+
 /* The LEXI section, validated. NULL fields when the index has none. */
 struct pith_lexicon {
     const struct pith_disk_lexi_header *header;

@@ -66,11 +66,13 @@ int q_flow_parse(struct query_req *out, int argc, char *const *argv)
 
 /* ---- loading ------------------------------------------------------------------------------- */
 
-static Pith__SymbolRecord *load(const struct pith_index *ix, uint32_t id, int *err)
+static Pith__SymbolRecord *
+load(const struct pith_index *ix, struct pith_record_cache *c, uint32_t id, int *err)
 {
     unsigned char *raw = NULL;
     size_t len = 0;
-    *err = pith_index_record(ix, id, &raw, &len);
+    *err =
+        c ? pith_index_record_cached(ix, c, id, &raw, &len) : pith_index_record(ix, id, &raw, &len);
     if (*err < 0)
         return NULL;
     Pith__SymbolRecord *rec = pith__symbol_record__unpack(NULL, len, raw);
@@ -122,9 +124,10 @@ static int flow_valid(const Pith__FunctionFlow *f)
 
 /* The record of `id` with a valid flow, or NULL with *err: PITH_ENOTFOUND (no flow) or
  * PITH_ECORRUPT. */
-static Pith__SymbolRecord *load_flow(const struct pith_index *ix, uint32_t id, int *err)
+static Pith__SymbolRecord *
+load_flow(const struct pith_index *ix, struct pith_record_cache *c, uint32_t id, int *err)
 {
-    Pith__SymbolRecord *rec = load(ix, id, err);
+    Pith__SymbolRecord *rec = load(ix, c, id, err);
     if (!rec)
         return NULL;
     if (!rec->flow) {
@@ -409,6 +412,12 @@ static void collect_dir(struct slice_set *s, const struct pith_index *ix, size_t
     }
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int collect(struct slice_set *s, const struct pith_index *ix, uint32_t start, int inter)
 {
     qmap_init(&s->index);
@@ -418,14 +427,27 @@ static int collect(struct slice_set *s, const struct pith_index *ix, uint32_t st
         collect_dir(s, ix, 0, 1);
         collect_dir(s, ix, 0, 0);
     }
-    for (size_t i = 0; i < s->ids.count; i++) {
+    /* in id order through a one-block cache: each record block is decompressed once */
+    size_t n = s->ids.count;
+    uint64_t *order = pith_xmalloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint64_t)s->ids.items[i] << 32 | i;
+    qsort(order, n, sizeof *order, cmp_u64);
+    for (size_t i = 0; i < n; i++)
+        pith_vec_push(&s->recs, (Pith__SymbolRecord *)NULL);
+    struct pith_record_cache cache = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
         int err;
-        Pith__SymbolRecord *r = load_flow(ix, s->ids.items[i], &err);
+        size_t at = (size_t)(order[i] & 0xffffffffu);
+        Pith__SymbolRecord *r = load_flow(ix, &cache, s->ids.items[at], &err);
         if (!r && err == PITH_ECORRUPT)
-            return err;
-        pith_vec_push(&s->recs, r); /* NULL: no flow, never entered */
+            rc = err;
+        s->recs.items[at] = r; /* NULL: no flow, never entered */
     }
-    return 0;
+    pith_record_cache_release(&cache);
+    free(order);
+    return rc;
 }
 
 static void slice_release(struct slice_set *s)
@@ -648,7 +670,7 @@ int q_flow_run(struct pith_buf *out, const struct pith_index *ix, const struct q
     int err = q_resolve_one(out, ix, req, req->arg, &id);
     if (err < 0)
         return err;
-    Pith__SymbolRecord *rec = load_flow(ix, id, &err);
+    Pith__SymbolRecord *rec = load_flow(ix, NULL, id, &err);
     if (!rec) {
         if (req->json && err == PITH_ENOTFOUND) {
             pith_buf_printf(out, "{\"op\":\"%s\",\"query\":", query_op_name(req->op));
