@@ -911,11 +911,17 @@ size_t flow_slice(uint8_t **marks,
         unsigned down =
             forward ? (all | 1u << E_PARAM_IN | 1u << E_CALL) : (all | 1u << E_PARAM_OUT);
         phase(&g, mark, stack, sp, up, forward);
+        /* phase 2 from everything phase 1 marked; with --var not from the seeds again (their
+         * first step kept only var's edges) */
+        uint8_t *seed = pith_xcalloc(nv + 1, 1);
+        for (size_t s = 0; var && s < nseeds; s++)
+            seed[g.base[start] - 1 + seeds.items[s]] = 1;
         sp = 0;
         for (uint32_t v = 1; v < nv; v++) {
-            if (mark[v])
+            if (mark[v] && !seed[v])
                 stack[sp++] = v;
         }
+        free(seed);
         phase(&g, mark, stack, sp, down, forward);
     }
     for (uint32_t v = 1; v < nv; v++) {

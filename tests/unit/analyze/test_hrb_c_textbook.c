@@ -327,3 +327,61 @@ PITH_TEST(slice_var_access_paths_python)
     }
     tb_close(&fs);
 }
+
+/* The other writes through a pointer parameter, and what has no summary. By hand:
+ *   setf writes q->f (part of *q: no kill): S[setf][*q] = {q, v}; pass(r, v) hands r to setf:
+ *   S[pass][*r] = {r, v}; bump's (*c)++ and addto's *c += d read *c: {c} and {c, d}; none
+ *   writes nothing through c: its *c passes through, {c}; ext has no body (the DFG's may-write
+ *   of f(&e) stays).
+ * Backward from 19 (reads p->f, a, b, e, n), one variable at a time:
+ *   p: p->f after pass(p, v) (14; f(p): the out variable *p, read as p->f), descending into
+ *      pass and setf; a: bump(&a) (15) from a = 0 (10) and bump; b: addto(&b, w) (16) from
+ *      b = 0 (11) and w (a parameter on 8) and addto; e: ext(&e) (17) from e = 0 (12), no
+ *      callee; n: none(&n, w) (18) from n = 0 (13) only, and none's body (7).
+ * Forward: from b = 0 (11): 16, 19 and addto; from n = 0 (13): 18, 19 and none's d = *c. */
+static const char outs_c[] = "struct s { int f; };\n"                          /* 1 */
+                             "void ext(int *p);\n"                             /* 2 */
+                             "void setf(struct s *q, int v) { q->f = v; }\n"   /* 3 */
+                             "void bump(int *c) { (*c)++; }\n"                 /* 4 */
+                             "void addto(int *c, int d) { *c += d; }\n"        /* 5 */
+                             "void pass(struct s *r, int v) { setf(r, v); }\n" /* 6 */
+                             "void none(int *c, int d) { d = *c; }\n"          /* 7 */
+                             "int user(struct s *p, int v, int w)\n"           /* 8 */
+                             "{\n"                                             /* 9 */
+                             "    int a = 0;\n"                                /* 10 */
+                             "    int b = 0;\n"                                /* 11 */
+                             "    int e = 0;\n"                                /* 12 */
+                             "    int n = 0;\n"                                /* 13 */
+                             "    pass(p, v);\n"                               /* 14 */
+                             "    bump(&a);\n"                                 /* 15 */
+                             "    addto(&b, w);\n"                             /* 16 */
+                             "    ext(&e);\n"                                  /* 17 */
+                             "    none(&n, w);\n"                              /* 18 */
+                             "    return p->f + a + b + e + n;\n"              /* 19 */
+                             "}\n";
+
+PITH_TEST(slice_out_params_c)
+{
+    struct tb_flows fs;
+    tb_open_c(&fs, "outs.c", outs_c);
+    static const char *const back[][2] = {
+        { "p", "setf:3;pass:6;user:8,14,19" }, { "a", "bump:4;user:8,10,15,19" },
+        { "b", "addto:5;user:8,11,16,19" },    { "e", "user:8,12,17,19" },
+        { "n", "none:7;user:8,13,18,19" },
+    };
+    for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
+        char *s = tb_slice(&fs, "user", 19, back[i][0], FLOW_SLICE_INTER);
+        CHECK_EQ_STR(s, back[i][1]);
+        free(s);
+    }
+    char *s = tb_slice(&fs, "user", 11, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    CHECK_EQ_STR(s, "addto:5;user:11,16,19");
+    free(s);
+    s = tb_slice(&fs, "user", 13, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    CHECK_EQ_STR(s, "none:7;user:13,18,19");
+    free(s);
+    s = tb_slice(&fs, "user", 10, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    CHECK_EQ_STR(s, "bump:4;user:10,15,19");
+    free(s);
+    tb_close(&fs);
+}
