@@ -184,8 +184,8 @@ static char *slice_text(
 
 /* Horwitz, Reps and Binkley (TOPLAS 1990, figure 1) in C, written as the Python case in
  * test_cfg.c: their procedure A is inlined into the loop and the call-by-value-result
- * parameters of add and inc become returned values (pith's slices bind parameters in and return
- * values out; a write through a pointer parameter is not an actual-out).
+ * parameters of add and inc become returned values. The paper's own version, with A and
+ * pointer out-parameters, is test_hrb_c_textbook.c.
  *
  *  2 int add(int a, int b)          entry and formal-ins of add
  *  4     return a + b;              formal-out of add
