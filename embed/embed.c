@@ -1,4 +1,4 @@
-/* pith-embed: summary format v1 and the VectorSet stage file (see embed.h). */
+/* pith-embed: summary format v2 and the VectorSet stage file (see embed.h). */
 #include "embed.h"
 
 #include "common/bump.h"
@@ -9,6 +9,7 @@
 #include "common/stagefile.h"
 #include "embed/cache.h"
 #include "embed/use_lite.h"
+#include "schemas/flow.pb-c.h"
 #include "schemas/vectors.pb-c.h"
 
 #include <pthread.h>
@@ -19,6 +20,11 @@
 
 #define DOC_CAP     300 /* bytes of the docstring's first paragraph */
 #define CALLEES_CAP 16  /* distinct callee names */
+#define CALLERS_CAP 8   /* distinct caller names */
+#define USES_CAP    8   /* callee words in the description of a symbol without a docstring */
+#define RAISES_CAP  8   /* distinct exception names */
+#define FLOW_CAP    4   /* call targets per parameter in the data-flow line */
+#define FLOW_ROUNDS 32  /* passes of the def-use propagation */
 
 /* What the summaries read of the graph: from a decoded Pith__Graph (embed_build) or straight
  * from the packed record (embed_run, graph_view_parse). Strings are never NULL. */
@@ -26,6 +32,8 @@ struct view_sym {
     const char *name, *qualname, *signature, *docstring;
     int32_t kind;
     uint32_t file;
+    const uint8_t *flow; /* a packed pith.FunctionFlow (flow_len bytes; 0: none) */
+    size_t flow_len;
 };
 
 struct view_edge {
@@ -37,6 +45,7 @@ struct graph_view {
     size_t nsyms, nfiles, nedges;
     struct view_sym *syms;
     const char **file_path;
+    const char **file_lang;
     struct view_edge *edges;
 };
 
@@ -53,6 +62,8 @@ static void view_sym_of(struct view_sym *v, const Pith__GSymbol *s)
     v->docstring = str_or_empty(s->docstring);
     v->kind = (int32_t)s->kind;
     v->file = s->file;
+    v->flow = s->flow.data;
+    v->flow_len = s->flow.data ? s->flow.len : 0;
 }
 
 static void view_edge_of(struct view_edge *v, const Pith__Edge *e)
@@ -72,11 +83,14 @@ static void view_of_graph(struct graph_view *v, const Pith__Graph *g)
     v->nedges = g->n_edges;
     v->syms = pith_xmalloc((v->nsyms + 1) * sizeof *v->syms);
     v->file_path = pith_xmalloc((v->nfiles + 1) * sizeof *v->file_path);
+    v->file_lang = pith_xmalloc((v->nfiles + 1) * sizeof *v->file_lang);
     v->edges = pith_xmalloc((v->nedges + 1) * sizeof *v->edges);
     for (size_t i = 0; i < v->nsyms; i++)
         view_sym_of(&v->syms[i], g->symbols[i]);
-    for (size_t i = 0; i < v->nfiles; i++)
+    for (size_t i = 0; i < v->nfiles; i++) {
         v->file_path[i] = str_or_empty(g->files[i]->path);
+        v->file_lang[i] = str_or_empty(g->files[i]->language);
+    }
     for (size_t i = 0; i < v->nedges; i++)
         view_edge_of(&v->edges[i], g->edges[i]);
 }
@@ -85,6 +99,7 @@ static void view_release(struct graph_view *v)
 {
     free(v->syms);
     free(v->file_path);
+    free(v->file_lang);
     free(v->edges);
 }
 
@@ -207,52 +222,304 @@ callee_word(const struct graph_view *g, const struct view_edge *e, const char **
     *len = n - (size_t)(dot - s);
 }
 
+/* Appends `w[0, len)` to the comma-separated list that starts at out->ptr[at] unless it is
+ * there already; writes `label` first when the list is empty. Returns 1 when appended. */
+static int list_add(struct pith_buf *out, size_t *at, const char *label, const char *w, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (*at) {
+        const char *p = out->ptr + *at;
+        while (p < out->ptr + out->len) {
+            const char *end = strstr(p, ", ");
+            size_t l = end ? (size_t)(end - p) : strlen(p);
+            if (l == len && memcmp(p, w, len) == 0)
+                return 0;
+            p = end ? end + 2 : out->ptr + out->len;
+        }
+        pith_buf_puts(out, ", ");
+    } else {
+        new_line(out);
+        pith_buf_puts(out, label);
+        *at = out->len;
+    }
+    pith_buf_put(out, w, len);
+    return 1;
+}
+
+/* The last dotted component of a call expression, without argument text. */
+static void last_component(const char *s, const char **w, size_t *len)
+{
+    size_t n = strcspn(s, "([");
+    while (n && is_space(s[n - 1]))
+        n--;
+    const char *dot = s;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.' || (s[i] == '>' && i && s[i - 1] == '-') || s[i] == ':')
+            dot = s + i + 1;
+    }
+    *w = dot;
+    *len = n - (size_t)(dot - s);
+}
+
+/* "python function", "c function", "python method", "python class"... */
+static void put_kind(struct pith_buf *out, const struct graph_view *g, const struct view_sym *s)
+{
+    const char *lang = s->file && s->file <= g->nfiles ? g->file_lang[s->file - 1] : "";
+    if (strcmp(lang, "cpp") == 0)
+        lang = "c++";
+    if (lang[0]) {
+        pith_buf_puts(out, lang);
+        pith_buf_putc(out, ' ');
+    }
+    switch (s->kind) {
+    case PITH__SYMBOL_KIND__SYMBOL_CLASS:
+        pith_buf_puts(out, "class");
+        break;
+    case PITH__SYMBOL_KIND__SYMBOL_METHOD:
+        pith_buf_puts(out, "method");
+        break;
+    case PITH__SYMBOL_KIND__SYMBOL_NESTED:
+        pith_buf_puts(out, "nested function");
+        break;
+    default:
+        pith_buf_puts(out, "function");
+        break;
+    }
+}
+
+/* The flow layers of one function, decoded (NULL when it has none). */
+static Pith__FunctionFlow *flow_of(const struct view_sym *s)
+{
+    if (!s->flow_len)
+        return NULL;
+    return pith__function_flow__unpack(NULL, s->flow_len, s->flow);
+}
+
+static const Pith__FlowNode *flow_node(const Pith__FunctionFlow *f, uint32_t id)
+{
+    return id && id <= f->n_nodes ? f->nodes[id - 1] : NULL;
+}
+
+static int node_is(const Pith__FunctionFlow *f, uint32_t id, const char *text)
+{
+    const Pith__FlowNode *n = flow_node(f, id);
+    return n && n->kind == PITH__FLOW_NODE_KIND__FLOW_STMT && n->text && strcmp(n->text, text) == 0;
+}
+
+/* "data flow: url -> return, get; timeout -> get": for each parameter, whether a value derived
+ * from it (def-use chains followed transitively from its PARAM node) reaches a return
+ * statement, and the callees of the calls that read such a value (up to FLOW_CAP each). */
+static void put_data_flow(struct pith_buf *out, const Pith__FunctionFlow *f)
+{
+    size_t nn = f->n_nodes;
+    uint8_t *in = pith_xcalloc(nn + 2, 1);
+    int any = 0;
+    for (size_t pi = 0; pi < f->n_params; pi++) {
+        uint32_t p = f->params[pi];
+        const Pith__FlowNode *pn = flow_node(f, p);
+        if (!pn || !pn->text || !pn->text[0] || strcmp(pn->text, "self") == 0 ||
+            strcmp(pn->text, "cls") == 0)
+            continue;
+        memset(in, 0, nn + 2);
+        in[p] = 1;
+        for (int round = 0, changed = 1; changed && round < FLOW_ROUNDS; round++) {
+            changed = 0;
+            for (size_t i = 0; i < f->n_du; i++) {
+                uint32_t d = f->du[i]->def, u = f->du[i]->use;
+                if (d <= nn && u <= nn && in[d] && !in[u]) {
+                    in[u] = 1;
+                    changed = 1;
+                }
+            }
+        }
+        int to_return = 0;
+        for (uint32_t id = 1; id <= nn && !to_return; id++)
+            to_return = in[id] && id != p && node_is(f, id, "return");
+        size_t mark = out->len, list_at = 0, targets = 0;
+        if (any)
+            pith_buf_puts(out, "; ");
+        else {
+            new_line(out);
+            pith_buf_puts(out, "data flow: ");
+        }
+        pith_buf_puts(out, pn->text);
+        pith_buf_puts(out, " -> ");
+        size_t first_at = out->len;
+        if (to_return) {
+            pith_buf_puts(out, "return");
+            list_at = first_at;
+        }
+        for (size_t i = 0; i < f->n_calls && targets < FLOW_CAP; i++) {
+            const Pith__FlowCall *c = f->calls[i];
+            if (c->node > nn || !in[c->node] || !c->callee)
+                continue;
+            const char *w;
+            size_t len;
+            last_component(c->callee, &w, &len);
+            if (list_at == 0 && len) {
+                list_at = first_at;
+                pith_buf_put(out, w, len);
+                targets++;
+            } else {
+                targets += (size_t)list_add(out, &list_at, "", w, len);
+            }
+        }
+        if (list_at == 0) { /* it flows nowhere we can name */
+            out->len = mark;
+            out->ptr[mark] = '\0';
+            continue;
+        }
+        any = 1;
+    }
+    free(in);
+}
+
+/* "raises: ValueError, KeyError": the exception each raise statement constructs (the callee
+ * of a call on the raise node) or names (its first use). */
+static void put_raises(struct pith_buf *out, const Pith__FunctionFlow *f)
+{
+    size_t at = 0, n = 0;
+    for (uint32_t id = 1; id <= f->n_nodes && n < RAISES_CAP; id++) {
+        if (!node_is(f, id, "raise"))
+            continue;
+        const char *name = NULL;
+        for (size_t i = 0; i < f->n_calls && !name; i++) {
+            if (f->calls[i]->node == id && f->calls[i]->callee)
+                name = f->calls[i]->callee;
+        }
+        const Pith__FlowNode *node = f->nodes[id - 1];
+        if (!name && node->n_uses)
+            name = node->uses[0];
+        if (!name)
+            continue;
+        const char *w;
+        size_t len;
+        last_component(name, &w, &len);
+        n += (size_t)list_add(out, &at, "raises: ", w, len);
+    }
+}
+
+/* "takes key, max size": the parameter names (but self and cls) as words. */
+static void put_param_words(struct pith_buf *out, const Pith__FunctionFlow *f)
+{
+    int any = 0;
+    for (size_t i = 0; i < f->n_params; i++) {
+        const Pith__FlowNode *pn = flow_node(f, f->params[i]);
+        if (!pn || !pn->text || !pn->text[0] || strcmp(pn->text, "self") == 0 ||
+            strcmp(pn->text, "cls") == 0)
+            continue;
+        if (!any) {
+            new_line(out);
+            pith_buf_puts(out, "takes");
+        } else {
+            pith_buf_putc(out, ',');
+        }
+        any = 1;
+        const char *p = pn->text;
+        size_t l = strlen(p), k = 0;
+        while (k < l) {
+            if (!pith_ident_char((unsigned char)p[k])) {
+                k++;
+                continue;
+            }
+            size_t start = k;
+            while (k < l && pith_ident_char((unsigned char)p[k]))
+                k++;
+            pith_ident_split(p + start, k - start, on_word, out);
+        }
+    }
+}
+
+/* Callee names in call order (distinct, at most `cap`) as words: "get uniques, append". */
+static void put_callee_words(struct pith_buf *out,
+                             const struct graph_view *g,
+                             const struct view_edge *const *callees,
+                             size_t callee_count,
+                             size_t cap)
+{
+    struct pith_buf names = PITH_BUF_INIT;
+    size_t at = 0, n = 0;
+    pith_buf_putc(&names, '\n'); /* list_add's offsets must not be 0 */
+    for (size_t i = 0; i < callee_count && n < cap; i++) {
+        const char *w;
+        size_t len;
+        callee_word(g, callees[i], &w, &len);
+        n += (size_t)list_add(&names, &at, "", w, len);
+    }
+    if (n) {
+        new_line(out);
+        pith_buf_puts(out, "uses");
+        const char *p = names.ptr + at, *end = names.ptr + names.len;
+        while (p < end) {
+            const char *comma = strstr(p, ", ");
+            size_t l = comma ? (size_t)(comma - p) : (size_t)(end - p);
+            if (p != names.ptr + at)
+                pith_buf_putc(out, ',');
+            size_t i = 0;
+            while (i < l) {
+                if (!pith_ident_char((unsigned char)p[i])) {
+                    i++;
+                    continue;
+                }
+                size_t start = i;
+                while (i < l && pith_ident_char((unsigned char)p[i]))
+                    i++;
+                pith_ident_split(p + start, i - start, on_word, out);
+            }
+            p = comma ? comma + 2 : end;
+        }
+    }
+    pith_buf_release(&names);
+}
+
 static void summary(struct pith_buf *out,
                     const struct graph_view *g,
                     uint32_t id,
                     const struct view_edge *const *callees,
-                    size_t callee_count)
+                    size_t callee_count,
+                    const struct view_edge *const *callers,
+                    size_t caller_count)
 {
     const struct view_sym *s = &g->syms[id - 1];
     size_t begin = out->len;
+    /* the description (what the vector embeds): kind and name words, then the docstring */
+    put_kind(out, g, s);
     put_name_words(out, s->qualname);
-    if (s->signature[0]) {
-        new_line(out);
-        put_collapsed(out, s->signature, 0, (size_t)-1);
-    }
+    Pith__FunctionFlow *f = flow_of(s);
     if (s->docstring[0]) {
         new_line(out);
         put_collapsed(out, s->docstring, 1, DOC_CAP);
+    } else {
+        if (f)
+            put_param_words(out, f);
+        put_callee_words(out, g, callees, callee_count, USES_CAP);
     }
-    size_t names = 0, calls_at = 0;
+    new_line(out);
+    pith_buf_putc(out, '\n'); /* a blank line ends the description */
+    if (s->signature[0]) {
+        pith_buf_puts(out, "signature: ");
+        put_collapsed(out, s->signature, 0, (size_t)-1);
+    }
+    size_t at = 0, names = 0;
     for (size_t i = 0; i < callee_count && names < CALLEES_CAP; i++) {
         const char *w;
         size_t len;
         callee_word(g, callees[i], &w, &len);
-        if (len == 0)
+        names += (size_t)list_add(out, &at, "calls: ", w, len);
+    }
+    at = names = 0;
+    for (size_t i = 0; i < caller_count && names < CALLERS_CAP; i++) {
+        uint32_t c = callers[i]->caller;
+        if (c == 0 || c > g->nsyms || c == id)
             continue;
-        /* dedup against the names already written on this line */
-        int seen = 0;
-        if (names) {
-            const char *p = out->ptr + calls_at;
-            while (!seen && p < out->ptr + out->len) {
-                const char *end = strstr(p, ", ");
-                size_t l = end ? (size_t)(end - p) : strlen(p);
-                seen = l == len && memcmp(p, w, len) == 0;
-                p = end ? end + 2 : out->ptr + out->len;
-            }
-        }
-        if (seen)
-            continue;
-        if (names == 0) {
-            new_line(out);
-            pith_buf_puts(out, "calls: ");
-            calls_at = out->len;
-        } else {
-            pith_buf_puts(out, ", ");
-        }
-        pith_buf_put(out, w, len);
-        names++;
+        const char *w = g->syms[c - 1].name;
+        names += (size_t)list_add(out, &at, "called by: ", w, strlen(w));
+    }
+    if (f) {
+        put_data_flow(out, f);
+        put_raises(out, f);
+        pith__function_flow__free_unpacked(f, NULL);
     }
     if (s->file && s->file <= g->nfiles) {
         new_line(out);
@@ -261,6 +528,28 @@ static void summary(struct pith_buf *out,
     }
     while (out->len > begin && out->ptr[out->len - 1] == '\n')
         out->ptr[--out->len] = '\0';
+}
+
+size_t embed_description_len(const char *summary)
+{
+    const char *end = strstr(summary, "\n\n");
+    return end ? (size_t)(end - summary) : strlen(summary);
+}
+
+void embed_description(struct pith_buf *out, const char *summary)
+{
+    size_t n = embed_description_len(summary);
+    pith_buf_grow(out, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        if (summary[i] != '\n') {
+            pith_buf_putc(out, summary[i]);
+            continue;
+        }
+        char prev = i ? summary[i - 1] : '.';
+        if (prev != '.' && prev != '!' && prev != '?' && prev != ':' && prev != ';')
+            pith_buf_putc(out, '.');
+        pith_buf_putc(out, ' ');
+    }
 }
 
 void embed_summary(struct pith_buf *out,
@@ -273,13 +562,20 @@ void embed_summary(struct pith_buf *out,
     view_of_graph(&v, g);
     struct view_edge *ce = pith_xmalloc((callee_count + 1) * sizeof *ce);
     const struct view_edge **cp = pith_xmalloc((callee_count + 1) * sizeof *cp);
+    const struct view_edge **in = pith_xmalloc((v.nedges + 1) * sizeof *in);
+    size_t nin = 0;
     for (size_t i = 0; i < callee_count; i++) {
         view_edge_of(&ce[i], callees[i]);
         cp[i] = &ce[i];
     }
-    summary(out, &v, id, cp, callee_count);
+    for (size_t i = 0; i < v.nedges; i++) { /* callers, in graph order */
+        if (v.edges[i].callee == id)
+            in[nin++] = &v.edges[i];
+    }
+    summary(out, &v, id, cp, callee_count, in, nin);
     free(ce);
     free(cp);
+    free(in);
     view_release(&v);
 }
 
@@ -298,8 +594,8 @@ static int cmp_edge_pos(const void *a, const void *b)
  * in `ids` and offsets in `at`. Parts cover disjoint id ranges and disjoint runs of `by`. */
 struct summary_part {
     const struct graph_view *g;
-    const size_t *first;
-    const struct view_edge **by;
+    const size_t *first, *first_in; /* edges by caller, by callee */
+    const struct view_edge **by, **by_in;
     uint32_t first_id, end_id;
     struct pith_buf texts;
     PITH_VEC(uint32_t) ids;
@@ -319,7 +615,8 @@ static void *summary_part_build(void *arg)
         if (b - a > 1)
             qsort(p->by + a, b - a, sizeof *p->by, cmp_edge_pos);
         pith_buf_clear(&one);
-        summary(&one, g, id, p->by + a, b - a);
+        summary(&one, g, id, p->by + a, b - a, p->by_in + p->first_in[id],
+                p->first_in[id + 1] - p->first_in[id]);
         pith_vec_push(&p->ids, id);
         pith_vec_push(&p->at, p->texts.len);
         pith_buf_put(&p->texts, one.ptr ? one.ptr : "", one.len);
@@ -355,14 +652,25 @@ static int embed_rows(Pith__VectorRow *rows, size_t n, struct pith_embedder *e, 
     size_t dim = e->dim;
     float *vecs = pith_xmalloc((n * dim + 1) * sizeof *vecs);
     const char **texts = pith_xmalloc((EMBED_BATCH + 1) * sizeof *texts);
+    struct pith_buf desc = PITH_BUF_INIT;
+    size_t *at = pith_xmalloc((EMBED_BATCH + 1) * sizeof *at);
     *store = vecs;
     int err = 0;
     for (size_t i = 0; i < n && !err; i += EMBED_BATCH) {
         size_t k = n - i < EMBED_BATCH ? n - i : EMBED_BATCH;
+        pith_buf_clear(&desc);
+        for (size_t j = 0; j < k; j++) { /* each summary's description, NUL-terminated */
+            const char *sum = rows[i + j].summary;
+            at[j] = desc.len;
+            embed_description(&desc, sum);
+            pith_buf_putc(&desc, '\0');
+        }
         for (size_t j = 0; j < k; j++)
-            texts[j] = rows[i + j].summary;
+            texts[j] = desc.ptr + at[j];
         err = e->embed_batch(e, texts, k, vecs + i * dim);
     }
+    pith_buf_release(&desc);
+    free(at);
     free(texts);
     for (size_t i = 0; i < n && !err; i++) {
         rows[i].n_vector = dim;
@@ -394,6 +702,22 @@ build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, stru
     for (size_t i = 0; i < g->nedges; i++)
         by[fill[g->edges[i].caller]++] = &g->edges[i];
     free(fill);
+    /* and by callee (graph order within a group): the callers */
+    size_t *first_in = pith_xcalloc(nsyms + 2, sizeof *first_in);
+    const struct view_edge **by_in = pith_xcalloc(g->nedges + 1, sizeof *by_in);
+    for (size_t i = 0; i < g->nedges; i++) {
+        if (g->edges[i].callee && g->edges[i].callee <= nsyms)
+            first_in[g->edges[i].callee + 1]++;
+    }
+    for (size_t k = 0; k <= nsyms; k++)
+        first_in[k + 1] += first_in[k];
+    fill = pith_xmalloc((nsyms + 2) * sizeof *fill);
+    memcpy(fill, first_in, (nsyms + 2) * sizeof *fill);
+    for (size_t i = 0; i < g->nedges; i++) {
+        if (g->edges[i].callee && g->edges[i].callee <= nsyms)
+            by_in[fill[g->edges[i].callee]++] = &g->edges[i];
+    }
+    free(fill);
 
     /* summaries on `jobs` threads, over id ranges joined in order: the output does not depend
      * on `jobs` */
@@ -406,6 +730,8 @@ build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, stru
         parts[p].g = g;
         parts[p].first = first;
         parts[p].by = by;
+        parts[p].first_in = first_in;
+        parts[p].by_in = by_in;
         parts[p].first_id = 1 + (uint32_t)((uint64_t)nsyms * p / jobs);
         parts[p].end_id = 1 + (uint32_t)((uint64_t)nsyms * (p + 1) / jobs);
         pith_buf_init(&parts[p].texts);
@@ -484,6 +810,8 @@ build_view(struct pith_buf *out, const struct graph_view *g, unsigned jobs, stru
     free(rp);
     free(by);
     free(first);
+    free(by_in);
+    free(first_in);
     return err;
 }
 
@@ -584,12 +912,18 @@ static int wire_u32(struct wire *w, uint32_t type, uint32_t *out)
     return 0;
 }
 
-static int parse_file(struct wire *m, const char **path, size_t *lens)
+static int parse_file(struct wire *m, const char **path, const char **lang, size_t *lens)
 {
     uint32_t field, type;
     int r;
     while ((r = wire_tag(m, &field, &type)) > 0) {
-        if (field == 1 ? wire_string(m, type, path, &lens[0]) : wire_skip(m, type))
+        if (field == 1)
+            r = wire_string(m, type, path, &lens[0]);
+        else if (field == 2)
+            r = wire_string(m, type, lang, &lens[1]);
+        else
+            r = wire_skip(m, type);
+        if (r)
             return -1;
     }
     return r;
@@ -620,6 +954,15 @@ static int parse_symbol(struct wire *m, struct view_sym *s, size_t *lens)
         case 14:
             r = wire_string(m, type, &s->docstring, &lens[3]);
             break;
+        case 30: { /* bytes: not NUL-terminated, read by protobuf-c later */
+            struct wire sub;
+            r = type != 2 || wire_bytes(m, &sub) ? -1 : 0;
+            if (!r) {
+                s->flow = sub.p;
+                s->flow_len = (size_t)(sub.end - sub.p);
+            }
+            break;
+        }
         default:
             r = wire_skip(m, type);
             break;
@@ -688,6 +1031,7 @@ static int graph_view_parse(struct graph_view *v,
         return -1;
     v->syms = alloc(alloc_data, (v->nsyms + 1) * sizeof *v->syms);
     v->file_path = alloc(alloc_data, (v->nfiles + 1) * sizeof *v->file_path);
+    v->file_lang = alloc(alloc_data, (v->nfiles + 1) * sizeof *v->file_lang);
     v->edges = alloc(alloc_data, (v->nedges + 1) * sizeof *v->edges);
     /* each message's strings are terminated once the tag after the message has been read:
      * the byte after a string is a tag of its own message (read by then) or that tag */
@@ -717,14 +1061,17 @@ static int graph_view_parse(struct graph_view *v,
         for (size_t i = 0; i < 4; i++)
             pend_len[i] = 0;
         if (field == 2) {
-            v->file_path[nf] = wire_empty;
-            r = parse_file(&sub, &v->file_path[nf], pend_len);
-            pend[npend++] = &v->file_path[nf++];
+            v->file_path[nf] = v->file_lang[nf] = wire_empty;
+            r = parse_file(&sub, &v->file_path[nf], &v->file_lang[nf], pend_len);
+            pend[npend++] = &v->file_path[nf];
+            pend[npend++] = &v->file_lang[nf++];
         } else if (field == 3) {
             struct view_sym *s = &v->syms[ns++];
             s->name = s->qualname = s->signature = s->docstring = wire_empty;
             s->kind = 0;
             s->file = 0;
+            s->flow = NULL;
+            s->flow_len = 0;
             r = parse_symbol(&sub, s, pend_len);
             pend[0] = &s->name;
             pend[1] = &s->qualname;

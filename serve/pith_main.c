@@ -29,7 +29,7 @@ static const char usage_main[] =
     "  pith serve [-i INDEX] --mcp | --http ADDR     MCP over stdio, JSON over HTTP\n"
     "\n"
     "OP: symbol NAME | callers NAME [--depth D] | callees NAME [--depth D]\n"
-    "    impact NAME [--depth D] | search TEXT [-k N] [--mode M]\n"
+    "    impact NAME [--depth D] | search TEXT [-k N] [--mode M] | summary NAME\n"
     "\n"
     "`pith COMMAND --help` describes one command; docs/QUERIES.md the answers.\n"
     "\n" EXIT_CODES;

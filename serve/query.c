@@ -85,9 +85,10 @@ void qmap_put(struct qmap *m, uint32_t key, uint32_t val)
 
 /* ---- names and pure helpers ---------------------------------------------------------------- */
 
-static const char *const op_names[] = { "",       "symbol",  "callers",  "callees",     "impact",
-                                        "search", "context", "overview", "diff-impact", "dead",
-                                        "path",   "cycles",  "cfg",      "dfg",         "slice" };
+static const char *const op_names[] = { "",         "symbol",      "callers", "callees",
+                                        "impact",   "search",      "summary", "context",
+                                        "overview", "diff-impact", "dead",    "path",
+                                        "cycles",   "cfg",         "dfg",     "slice" };
 
 const char *query_op_name(enum query_op op)
 {
@@ -234,11 +235,12 @@ int query_parse(struct query_req *out, int argc, char *const *argv)
             out->op = (enum query_op)i;
     }
     if (out->op == QUERY_NONE)
-        return pith_error_set(PITH_EUSAGE,
-                              "unknown query operation '%s' (symbol, callers, callees, "
-                              "impact, search, context, overview, diff-impact, dead, path, "
-                              "cycles, cfg, dfg, slice)",
-                              argv[0]);
+        return pith_error_set(
+            PITH_EUSAGE,
+            "unknown query operation '%s' (symbol, callers, callees, "
+            "impact, search, summary, context, overview, diff-impact, dead, path, "
+            "cycles, cfg, dfg, slice)",
+            argv[0]);
     if (out->op >= QUERY_CFG)
         return q_flow_parse(out, argc, argv);
     if (out->op >= QUERY_CONTEXT)
@@ -639,6 +641,40 @@ static void count_edges(struct edge_counts *c, const struct pith_index *ix, uint
         else
             c->unresolved++;
     }
+}
+
+/* summary NAME: the text pith-embed wrote for the symbol (its description, the part the
+ * embedder saw, then the structured layers); refused for a symbol without one. */
+static int op_summary(struct pith_buf *out,
+                      const struct pith_index *ix,
+                      const struct query_req *req,
+                      uint32_t id)
+{
+    int err;
+    Pith__SymbolRecord *rec = record_load(ix, id, &err);
+    if (!rec)
+        return err;
+    const char *qualname = pith_index_str(ix, pith_index_symbol(ix, id)->qualname);
+    if (!rec->summary || !rec->summary[0]) {
+        pith__symbol_record__free_unpacked(rec, NULL);
+        return pith_error_set(PITH_ENOTFOUND,
+                              "%s has no summary (modules and lambdas get none; an index "
+                              "built without pith-embed has none)",
+                              qualname);
+    }
+    if (req->json) {
+        pith_buf_puts(out, "{\"op\":\"summary\",\"query\":");
+        pith_buf_put_json_str(out, req->arg);
+        pith_buf_puts(out, ",\"symbol\":");
+        q_json_symbol(out, ix, id);
+        pith_buf_puts(out, ",\"summary\":");
+        pith_buf_put_json_str(out, rec->summary);
+        pith_buf_puts(out, "}\n");
+    } else {
+        pith_buf_printf(out, "%s\n%s\n", qualname, rec->summary);
+    }
+    pith__symbol_record__free_unpacked(rec, NULL);
+    return 0;
 }
 
 static int op_symbol(struct pith_buf *out,
@@ -1124,12 +1160,17 @@ int query_run(struct pith_buf *out, const struct pith_index *ix, const struct qu
         goto out;
     }
     /* symbol needs one match; the graph operations answer for a few, grouped per symbol */
-    if (ids.count > 1 && (req->op == QUERY_SYMBOL || ids.count > QUERY_MULTI_MAX)) {
+    if (ids.count > 1 &&
+        (req->op == QUERY_SYMBOL || req->op == QUERY_SUMMARY || ids.count > QUERY_MULTI_MAX)) {
         err = ambiguous(out, ix, req, &ids);
         goto out;
     }
     if (req->op == QUERY_SYMBOL) {
         err = op_symbol(out, ix, req, ids.items[0]);
+        goto out;
+    }
+    if (req->op == QUERY_SUMMARY) {
+        err = op_summary(out, ix, req, ids.items[0]);
         goto out;
     }
     if (req->dot) {

@@ -18,6 +18,7 @@ enum query_op {
     QUERY_CALLEES,
     QUERY_IMPACT,
     QUERY_SEARCH,
+    QUERY_SUMMARY,     /* summary NAME: the embed stage's summary text (docs/FORMAT.md 5) */
     QUERY_CONTEXT,     /* context NAME [--budget T] */
     QUERY_OVERVIEW,    /* overview [PATH] [--budget T] */
     QUERY_DIFF_IMPACT, /* diff-impact --git REV | diff-impact FILE... */

@@ -18,8 +18,11 @@
 #define SEARCH_TERM_LEN  128
 #define SEARCH_SUMMARY   120
 
-static const double field_weight[PITH_LEX_FIELDS] = { 3.0, 1.0, 1.0, 0.5 };
-#define BM25_K1 1.2
+/* BM25F parameters, chosen on the CoSQA dev split (docs/BENCHMARKS.md): the name field counts
+ * twice, every field is length-normalised with b = 0.75, and term frequency saturates early
+ * (k1 = 0.8: a word repeated in a docstring adds little). */
+static const double field_weight[PITH_LEX_FIELDS] = { 2.0, 1.0, 1.0, 1.0 };
+#define BM25_K1 0.8
 #define BM25_B  0.75
 
 double query_bm25_idf(double n, double df)
@@ -371,8 +374,7 @@ int q_search(struct pith_buf *out,
     if (mode != VSEARCH_LEXICAL) {
         vh = pith_xcalloc(cap ? cap : 1, sizeof *vh);
         struct vsearch_stats vstats;
-        size_t nv =
-            vsearch_search(ix, qv, mode == VSEARCH_VECTOR ? k : cap, exact, vh, &vstats);
+        size_t nv = vsearch_search(ix, qv, mode == VSEARCH_VECTOR ? k : cap, exact, vh, &vstats);
         if (mode == VSEARCH_VECTOR) {
             for (size_t i = 0; i < nv; i++) {
                 shown[i].doc = vh[i].doc;

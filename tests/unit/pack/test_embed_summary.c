@@ -1,4 +1,4 @@
-/* pith-embed's summary format v1 and VectorSet (embed feeds pack's RECS summaries). */
+/* pith-embed's summary format v2 and VectorSet (embed feeds pack's RECS summaries). */
 #include "common/mem.h"
 #include "embed/embed.h"
 #include "pack_fixture.h"
@@ -7,7 +7,7 @@
 
 #include <stdlib.h>
 
-PITH_TEST(embed_summary_v1)
+PITH_TEST(embed_summary_v2)
 {
     struct pack_fixture f;
     pack_fixture_init(&f);
@@ -15,15 +15,25 @@ PITH_TEST(embed_summary_v1)
     /* handle_request (graph id 5) calls parse_header (resolved) and os.path.join */
     const Pith__Edge *calls[2] = { &f.edges[1], &f.edges[0] };
     embed_summary(&out, &f.g, 5, calls, 2);
-    CHECK_EQ_STR(out.ptr, "http server handle request\n"
-                          "def handle_request(self, req)\n"
+    CHECK_EQ_STR(out.ptr, "python method http server handle request\n"
                           "Handle one request.\n"
+                          "\n"
+                          "signature: def handle_request(self, req)\n"
                           "calls: join, parse_header\n"
+                          "called by: test_parse, HTTPServer\n"
                           "file: pkg/mod.py");
+    /* the embedder sees the description, line breaks made sentence breaks */
+    struct pith_buf desc = PITH_BUF_INIT;
+    pith_buf_puts(&desc, "");
+    embed_description(&desc, out.ptr);
+    CHECK_EQ_STR(desc.ptr, "python method http server handle request. Handle one request.");
     pith_buf_clear(&out);
     embed_summary(&out, &f.g, 1, NULL, 0);
-    CHECK_EQ_STR(out.ptr, "parse header\ndef parse_header(line)\nParse one header line.\n"
+    CHECK_EQ_STR(out.ptr, "python function parse header\nParse one header line.\n\n"
+                          "signature: def parse_header(line)\n"
+                          "called by: handle_request, test_parse\n"
                           "file: pkg/mod.py");
+    pith_buf_release(&desc);
     pith_buf_release(&out);
 }
 
@@ -40,16 +50,18 @@ PITH_TEST(embed_vector_set)
     if (vs) {
         CHECK_EQ_STR(vs->embedder, "none");
         CHECK_EQ_INT(vs->dim, 0);
-        CHECK_EQ_INT(vs->summary_version, 1);
+        CHECK_EQ_INT(vs->summary_version, 2);
         CHECK_EQ_INT(vs->n_rows, 4); /* no modules */
         for (size_t i = 0; i < vs->n_rows; i++)
             CHECK_EQ_INT(vs->rows[i]->n_vector, 0);
         CHECK_EQ_INT(vs->rows[0]->symbol, 1);
         CHECK_EQ_INT(vs->rows[3]->symbol, 5);
-        CHECK_EQ_STR(vs->rows[3]->summary, "http server handle request\n"
-                                           "def handle_request(self, req)\n"
+        CHECK_EQ_STR(vs->rows[3]->summary, "python method http server handle request\n"
                                            "Handle one request.\n"
+                                           "\n"
+                                           "signature: def handle_request(self, req)\n"
                                            "calls: join, parse_header\n"
+                                           "called by: test_parse, HTTPServer\n"
                                            "file: pkg/mod.py");
         pith__vector_set__free_unpacked(vs, NULL);
     }
@@ -67,17 +79,20 @@ PITH_TEST(embed_summary_collapses_and_caps)
     f.syms[0].signature = (char *)"def  parse_header(\n    line,\t\r\n)";
     f.syms[0].docstring = (char *)"  Parse   one\n  header.\n \t\n  Second paragraph.";
     embed_summary(&out, &f.g, 1, NULL, 0);
-    CHECK_EQ_STR(out.ptr, "parse header\ndef parse_header( line, )\nParse one header.\n"
+    CHECK_EQ_STR(out.ptr, "python function parse header\nParse one header.\n\n"
+                          "signature: def parse_header( line, )\n"
+                          "called by: handle_request, test_parse\n"
                           "file: pkg/mod.py");
     for (int i = 0; i < 100; i++)
         pith_buf_puts(&doc, "word\n\t ");
     f.syms[0].docstring = doc.ptr;
     pith_buf_clear(&out);
     embed_summary(&out, &f.g, 1, NULL, 0);
-    pith_buf_puts(&want, "parse header\ndef parse_header( line, )\n");
+    pith_buf_puts(&want, "python function parse header\n");
     for (int i = 0; i < 60; i++)
         pith_buf_puts(&want, i ? " word" : "word"); /* 299 bytes: the 61st word would pass 300 */
-    pith_buf_puts(&want, "\nfile: pkg/mod.py");
+    pith_buf_puts(&want, "\n\nsignature: def parse_header( line, )\n"
+                         "called by: handle_request, test_parse\nfile: pkg/mod.py");
     CHECK_EQ_STR(out.ptr, want.ptr);
     pith_buf_release(&out);
     pith_buf_release(&doc);
