@@ -155,6 +155,23 @@ static const struct query_op_info ops[] = {
         },
     },
     {
+        .name = "summary",
+        .description =
+            "The summary text the index's embedder saw for one function, method or class "
+            "(summary format v2): a description (language, kind, name words, the docstring's "
+            "first paragraph, or parameters and callee words when there is none), then "
+            "labelled layers: signature, calls, called by, data flow (parameters that reach "
+            "the return value or calls), raises, file. Use it to see at a glance what a "
+            "function does and touches, or why search ranked it. Returns JSON {op, query, "
+            "symbol, summary}.",
+        .args = { {
+            .name = "name",
+            .type = QUERY_ARG_STRING,
+            .required = 1,
+            .description = "The function, method or class. " NAME_FORMS,
+        } },
+    },
+    {
         .name = "context",
         .description =
             "Everything needed to change one function or method safely, packed to fit a token "
