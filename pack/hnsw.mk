@@ -14,7 +14,7 @@ else
   HNSW_CXXFLAGS := $(filter -O% -g,$(CFLAGS))
 endif
 
-$(HNSW_OBJ): pack/hnsw_build.cc pack/hnsw_build.h
+$(HNSW_OBJ): pack/hnsw_build.cc pack/hnsw_build.h pack/hnsw.mk
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -I. $(HNSW_CXXFLAGS) -Wall -Wextra -Werror -MMD -MP -c $< -o $@
 
