@@ -16,6 +16,8 @@
  * are), which is what pmccabe, reading the unpreprocessed file, sees. */
 #include "ir_c_clang.h"
 
+#include "common/hashmap.h"
+
 #include <string.h>
 
 struct plist {
@@ -29,8 +31,10 @@ struct stmt {
 };
 
 struct lower {
-    struct pith_arena *a;
+    struct pith_arena *a; /* scratch: everything built here, reset after each function */
     CXTranslationUnit tu;
+    struct pith_hashmap names; /* referenced declaration (pointer bytes) -> index in decl_names */
+    struct plist decl_names;
     struct plist stmts;
     uint32_t decisions;
     int nocount; /* > 0: a second walk of the same text (ternary targets) */
@@ -118,6 +122,22 @@ static char *spelling(struct lower *w, CXCursor c)
     char *r = pith_arena_strdup(w->a, t ? t : "");
     clang_disposeString(s);
     return r;
+}
+
+/* The spelling of DeclRefExpr `c` referencing `decl`: the declaration's name (libclang spells a
+ * DeclRefExpr by the declaration it names), looked up once per declaration and function. */
+static char *ref_name(struct lower *w, CXCursor c, CXCursor decl)
+{
+    uint32_t v;
+    const void *key = decl.data[0];
+    if (pith_hashmap_get(&w->names, (const char *)&key, sizeof key, &v))
+        return w->decl_names.items[v];
+    char *name = spelling(w, c);
+    const void **k = pith_arena_alloc(w->a, sizeof *k);
+    *k = key;
+    pith_hashmap_put(&w->names, (const char *)k, sizeof *k, (uint32_t)w->decl_names.n);
+    ppush(w->a, &w->decl_names, name);
+    return name;
 }
 
 static uint32_t line_at(CXSourceLocation l)
@@ -241,7 +261,7 @@ static char *path_of(struct lower *w, CXCursor c, int depth)
     switch (kind(c)) {
     case CXCursor_DeclRefExpr: {
         CXCursor d = clang_getCursorReferenced(c);
-        return is_var(d) ? spelling(w, c) : NULL;
+        return is_var(d) ? ref_name(w, c, d) : NULL;
     }
     case CXCursor_CXXThisExpr:
         return pith_arena_strdup(w->a, "this");
@@ -477,10 +497,12 @@ static void expr(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
     if (depth > IR_C_EXPR_DEPTH)
         return;
     switch (kind(c)) {
-    case CXCursor_DeclRefExpr:
-        if (is_var(clang_getCursorReferenced(c)))
-            use(w, id, spelling(w, c), arg);
+    case CXCursor_DeclRefExpr: {
+        CXCursor d = clang_getCursorReferenced(c);
+        if (is_var(d))
+            use(w, id, ref_name(w, c, d), arg);
         return;
+    }
     case CXCursor_MemberRefExpr: {
         char *p = path_of(w, c, 0);
         if (p) {
@@ -1156,7 +1178,89 @@ static enum CXChildVisitResult body_visit(CXCursor c, CXCursor parent, CXClientD
     return CXChildVisit_Continue;
 }
 
+/* --- the result, copied out of the scratch arena ----------------------------------------- */
+
+/* Strings of one function, each copied once into the result arena. */
+struct interner {
+    struct pith_arena *a;
+    struct pith_hashmap map; /* text -> index in strs */
+    PITH_VEC(char *) strs;
+};
+
+static char *icopy(struct interner *in, char *s)
+{
+    if (!s || !s[0]) /* NULL, protobuf-c's empty string (static), or "" in the scratch arena */
+        return !s || s == protobuf_c_empty_string ? s : (char *)empty;
+    size_t n = strlen(s);
+    uint32_t v;
+    if (pith_hashmap_get(&in->map, s, n, &v))
+        return in->strs.items[v];
+    char *c = pith_arena_strndup(in->a, s, n);
+    pith_hashmap_put(&in->map, c, n, (uint32_t)in->strs.count);
+    pith_vec_push(&in->strs, c);
+    return c;
+}
+
+static char **icopy_list(struct interner *in, char **l, size_t n)
+{
+    if (!n)
+        return NULL;
+    char **out = pith_arena_alloc(in->a, n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = icopy(in, l[i]);
+    return out;
+}
+
+static uint32_t *ucopy(struct pith_arena *a, const uint32_t *l, size_t n)
+{
+    if (!n)
+        return NULL;
+    uint32_t *out = pith_arena_alloc(a, n * sizeof *out);
+    memcpy(out, l, n * sizeof *out);
+    return out;
+}
+
+/* Statement `s` (finished) into `out` with exact-size arrays in the result arena. */
+static void copy_stmt(struct interner *in, Pith__IrStmt *out, const Pith__IrStmt *s)
+{
+    struct pith_arena *a = in->a;
+    *out = *s;
+    out->defs = icopy_list(in, s->defs, s->n_defs);
+    out->uses = icopy_list(in, s->uses, s->n_uses);
+    out->label = icopy(in, s->label);
+    out->body = ucopy(a, s->body, s->n_body);
+    out->orelse = ucopy(a, s->orelse, s->n_orelse);
+    out->handlers = ucopy(a, s->handlers, s->n_handlers);
+    out->finalbody = ucopy(a, s->finalbody, s->n_finalbody);
+    out->kids = ucopy(a, s->kids, s->n_kids);
+    out->update = ucopy(a, s->update, s->n_update);
+    out->calls = NULL;
+    if (!s->n_calls)
+        return;
+    out->calls = pith_arena_alloc(a, s->n_calls * sizeof *out->calls);
+    Pith__IrCall *calls = pith_arena_alloc(a, s->n_calls * sizeof *calls);
+    for (size_t i = 0; i < s->n_calls; i++) {
+        const Pith__IrCall *c = s->calls[i];
+        calls[i] = *c;
+        calls[i].callee = icopy(in, c->callee);
+        calls[i].args = NULL;
+        if (c->n_args) {
+            calls[i].args = pith_arena_alloc(a, c->n_args * sizeof *calls[i].args);
+            Pith__IrArg *args = pith_arena_alloc(a, c->n_args * sizeof *args);
+            for (size_t j = 0; j < c->n_args; j++) {
+                args[j] = *c->args[j];
+                args[j].uses = icopy_list(in, c->args[j]->uses, c->args[j]->n_uses);
+                args[j].keyword = icopy(in, c->args[j]->keyword);
+                args[j].path = icopy(in, c->args[j]->path);
+                calls[i].args[j] = &args[j];
+            }
+        }
+        out->calls[i] = &calls[i];
+    }
+}
+
 Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
+                             struct pith_arena *scratch,
                              CXTranslationUnit tu,
                              CXCursor fn,
                              const char *const *params,
@@ -1167,8 +1271,9 @@ Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
     if (clang_Cursor_isNull(body))
         return NULL;
     struct lower w = { 0 };
-    w.a = arena;
+    w.a = scratch;
     w.tu = tu;
+    pith_hashmap_init(&w.names);
     w.cpp = clang_getCursorLanguage(fn) == CXLanguage_CPlusPlus;
     Pith__FunctionIr *f = pith_arena_alloc(arena, sizeof *f);
     Pith__FunctionIr init = PITH__FUNCTION_IR__INIT;
@@ -1186,14 +1291,22 @@ Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
     else
         block(&w, &top, body, 0);
     f->n_body = top.n;
-    f->body = ulist_of(&top);
+    f->body = ucopy(arena, ulist_of(&top), top.n);
     f->n_stmts = w.stmts.n;
     f->stmts = pith_arena_alloc(arena, (w.stmts.n ? w.stmts.n : 1) * sizeof *f->stmts);
+    Pith__IrStmt *stmts = pith_arena_alloc(arena, (w.stmts.n ? w.stmts.n : 1) * sizeof *stmts);
+    struct interner in = { arena, { 0 }, { 0 } };
+    pith_hashmap_init(&in.map);
     for (size_t i = 0; i < w.stmts.n; i++) {
         struct stmt *st = w.stmts.items[i];
         finish_stmt(st);
-        f->stmts[i] = &st->m;
+        copy_stmt(&in, &stmts[i], &st->m);
+        f->stmts[i] = &stmts[i];
     }
     f->complexity = 1 + w.decisions;
+    pith_hashmap_release(&in.map);
+    pith_vec_release(&in.strs);
+    pith_hashmap_release(&w.names);
+    pith_arena_reset(scratch);
     return f;
 }

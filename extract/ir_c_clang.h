@@ -18,12 +18,14 @@
 #define IR_C_LIST_CAP 256
 
 /* Lowers the body of function definition `fn` of unit `tu` (arena-allocated in `arena`; symbol
- * left 0). `params` are the parameter names (`n_params`). Line numbers are expansion lines (a
- * statement written by a macro is attributed to the line of the macro's use); calls carry the
- * expansion line and 0-based column of the call expression, as the front end's CallSites do.
- * FunctionIr.complexity is pmccabe's modified complexity of what the function's text shows
- * (docs/C.md). Returns NULL when `fn` has no body. */
+ * left 0). The lowering works in `scratch` and copies only the result (exact-size arrays, each
+ * distinct string once) into `arena`; `scratch` is reset before returning. `params` are the
+ * parameter names (`n_params`). Line numbers are expansion lines (a statement written by a macro is
+ * attributed to the line of the macro's use); calls carry the expansion line and 0-based column of
+ * the call expression, as the front end's CallSites do. FunctionIr.complexity is pmccabe's modified
+ * complexity of what the function's text shows (docs/C.md). Returns NULL when `fn` has no body. */
 Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
+                             struct pith_arena *scratch,
                              CXTranslationUnit tu,
                              CXCursor fn,
                              const char *const *params,

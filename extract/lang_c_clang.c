@@ -83,7 +83,8 @@ struct frame {
 struct worker {
     struct shared *sh;
     CXIndex index;
-    struct pith_arena arena; /* every item string; lives until the merge */
+    struct pith_arena arena;   /* every item string; lives until the merge */
+    struct pith_arena scratch; /* the IR lowering's working memory, reset per function */
     PITH_VEC(struct cfn) fns;
     PITH_VEC(struct ccall) calls;
     PITH_VEC(struct cref) refs;
@@ -774,7 +775,8 @@ static void function_def(struct worker *w, CXCursor c, const char *path, CXFile 
     if (body_off && body_off > off_start)
         body = body_off;
     fn.sig = source_text(w, file, off_start, body, SIG_CAP);
-    fn.ir = w->sh->no_flow ? NULL : ir_c_lower(&w->arena, w->tu, c, fn.pnames, fn.n_params);
+    fn.ir = w->sh->no_flow ? NULL
+                           : ir_c_lower(&w->arena, &w->scratch, w->tu, c, fn.pnames, fn.n_params);
     pith_vec_push(&w->fns, fn);
     walk_children(w, c);
     w->fn_usr = saved_usr;
@@ -1193,6 +1195,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
         ws[i].index = clang_createIndex(0, 0);
         pith_hashmap_init(&ws[i].file_ids);
         pith_arena_init(&ws[i].arena);
+        pith_arena_init(&ws[i].scratch);
         pith_buf_init(&ws[i].tmp);
     }
     int started = 0;
@@ -1243,6 +1246,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
         struct worker *w = &ws[i];
         clang_disposeIndex(w->index);
         pith_arena_release(&w->arena);
+        pith_arena_release(&w->scratch);
         pith_vec_release(&w->fns);
         pith_vec_release(&w->calls);
         pith_vec_release(&w->refs);
