@@ -18,6 +18,7 @@
 
 #include "common/hashmap.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct plist {
@@ -31,7 +32,7 @@ struct stmt {
 };
 
 struct lower {
-    struct pith_arena *a; /* scratch: everything built here, reset after each function */
+    struct ir_c_scratch *a; /* everything built here; rewound after each function */
     CXTranslationUnit tu;
     struct pith_hashmap names; /* referenced declaration (pointer bytes) -> index in decl_names */
     struct plist decl_names;
@@ -53,11 +54,79 @@ struct kids {
 
 static const char empty[] = "";
 
-static void ppush(struct pith_arena *a, struct plist *l, void *x)
+struct ir_c_block {
+    struct ir_c_block *next;
+    size_t used, size;
+    _Alignas(8) unsigned char data[];
+};
+
+/* `n` zeroed bytes aligned to 8 from the scratch blocks (kept across functions: no page faults
+ * and no malloc once the largest function has been lowered). */
+static void *salloc(struct ir_c_scratch *s, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    struct ir_c_block **at = s->cur ? &s->cur : &s->first;
+    while (*at && (*at)->size - (*at)->used < n)
+        at = &(*at)->next;
+    if (!*at) {
+#ifdef PITH_ARENA_DEBUG
+        size_t size = n; /* one block per allocation, freed at the rewind: ASan sees overruns */
+#else
+        size_t size = n > ((size_t)256 << 10) ? n : (size_t)256 << 10;
+#endif
+        struct ir_c_block *b = pith_xmalloc(sizeof *b + size);
+        b->next = NULL;
+        b->used = 0;
+        b->size = size;
+        *at = b;
+    }
+    struct ir_c_block *b = *at;
+    s->cur = b;
+    void *p = b->data + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static char *sstrndup(struct ir_c_scratch *s, const char *t, size_t n)
+{
+    char *p = salloc(s, n + 1);
+    memcpy(p, t, n);
+    return p;
+}
+
+static char *sstrdup(struct ir_c_scratch *s, const char *t)
+{
+    return sstrndup(s, t, strlen(t));
+}
+
+static void srewind(struct ir_c_scratch *s)
+{
+#ifdef PITH_ARENA_DEBUG
+    ir_c_scratch_release(s);
+    return;
+#endif
+    for (struct ir_c_block *b = s->first; b; b = b->next)
+        b->used = 0;
+    s->cur = s->first;
+}
+
+void ir_c_scratch_release(struct ir_c_scratch *s)
+{
+    struct ir_c_block *b = s->first;
+    while (b) {
+        struct ir_c_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    s->first = s->cur = NULL;
+}
+
+static void ppush(struct ir_c_scratch *a, struct plist *l, void *x)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 4;
-        void **items = pith_arena_alloc(a, cap * sizeof *items);
+        void **items = salloc(a, cap * sizeof *items);
         if (l->n)
             memcpy(items, l->items, l->n * sizeof *items);
         l->items = items;
@@ -119,7 +188,7 @@ static char *spelling(struct lower *w, CXCursor c)
 {
     CXString s = clang_getCursorSpelling(c);
     const char *t = clang_getCString(s);
-    char *r = pith_arena_strdup(w->a, t ? t : "");
+    char *r = sstrdup(w->a, t ? t : "");
     clang_disposeString(s);
     return r;
 }
@@ -133,7 +202,7 @@ static char *ref_name(struct lower *w, CXCursor c, CXCursor decl)
     if (pith_hashmap_get(&w->names, (const char *)&key, sizeof key, &v))
         return w->decl_names.items[v];
     char *name = spelling(w, c);
-    const void **k = pith_arena_alloc(w->a, sizeof *k);
+    const void **k = salloc(w->a, sizeof *k);
     *k = key;
     pith_hashmap_put(&w->names, (const char *)k, sizeof *k, (uint32_t)w->decl_names.n);
     ppush(w->a, &w->decl_names, name);
@@ -166,7 +235,7 @@ static struct stmt *st_at(struct lower *w, uint32_t id)
 
 static uint32_t st_new(struct lower *w, Pith__IrOp op, CXCursor c)
 {
-    struct stmt *s = pith_arena_alloc(w->a, sizeof *s);
+    struct stmt *s = salloc(w->a, sizeof *s);
     Pith__IrStmt init = PITH__IR_STMT__INIT;
     memset(s, 0, sizeof *s);
     s->m = init;
@@ -264,14 +333,14 @@ static char *path_of(struct lower *w, CXCursor c, int depth)
         return is_var(d) ? ref_name(w, c, d) : NULL;
     }
     case CXCursor_CXXThisExpr:
-        return pith_arena_strdup(w->a, "this");
+        return sstrdup(w->a, "this");
     case CXCursor_MemberRefExpr: {
         struct kids ks;
         kids_of(c, &ks);
         char *base = NULL;
         const char *sep = ".";
         if (ks.n == 0) {
-            base = w->cpp ? pith_arena_strdup(w->a, "this") : NULL;
+            base = w->cpp ? sstrdup(w->a, "this") : NULL;
             sep = "->";
         } else {
             base = path_of(w, ks.v[0], depth + 1);
@@ -285,7 +354,7 @@ static char *path_of(struct lower *w, CXCursor c, int depth)
         size_t bl = strlen(base), sl = strlen(sep), ml = strlen(m);
         if (!ml || bl + sl + ml > 512)
             return NULL;
-        char *p = pith_arena_alloc(w->a, bl + sl + ml + 1);
+        char *p = salloc(w->a, bl + sl + ml + 1);
         memcpy(p, base, bl);
         memcpy(p + bl, sep, sl);
         memcpy(p + bl + sl, m, ml + 1);
@@ -302,7 +371,7 @@ static char *path_of(struct lower *w, CXCursor c, int depth)
         if (!inner || strlen(inner) > 512)
             return NULL;
         size_t n = strlen(inner);
-        char *p = pith_arena_alloc(w->a, n + 2);
+        char *p = salloc(w->a, n + 2);
         p[0] = '*';
         memcpy(p + 1, inner, n + 1);
         return p;
@@ -320,7 +389,7 @@ static char *root_of(struct lower *w, const char *path)
     size_t n = 0;
     while (path[n] && ident_char(path[n]))
         n++;
-    return pith_arena_strndup(w->a, path, n);
+    return sstrndup(w->a, path, n);
 }
 
 static void use(struct lower *w, uint32_t id, char *v, struct plist *arg)
@@ -403,7 +472,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
         nargs = 0;
     struct plist cargs = { 0 };
     if (s->calls.n < IR_C_LIST_CAP) {
-        ic = pith_arena_alloc(w->a, sizeof *ic);
+        ic = salloc(w->a, sizeof *ic);
         Pith__IrCall init = PITH__IR_CALL__INIT;
         *ic = init;
         ic->callee = spelling(w, c);
@@ -432,7 +501,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
                     CXType t = clang_getCanonicalType(clang_getCursorType(mk.v[0]));
                     if (t.kind == CXType_Pointer) {
                         size_t n = strlen(recv);
-                        char *d = pith_arena_alloc(w->a, n + 2);
+                        char *d = salloc(w->a, n + 2);
                         d[0] = '*';
                         memcpy(d + 1, recv, n + 1);
                         use(w, id, recv, arg);
@@ -455,7 +524,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
         Pith__IrArg *ia = NULL;
         struct plist uses = { 0 };
         if (ic && cargs.n < IR_C_LIST_CAP) {
-            ia = pith_arena_alloc(w->a, sizeof *ia);
+            ia = salloc(w->a, sizeof *ia);
             Pith__IrArg init = PITH__IR_ARG__INIT;
             *ia = init;
             ppush(w->a, &cargs, ia);
@@ -1260,7 +1329,7 @@ static void copy_stmt(struct interner *in, Pith__IrStmt *out, const Pith__IrStmt
 }
 
 Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
-                             struct pith_arena *scratch,
+                             struct ir_c_scratch *scratch,
                              CXTranslationUnit tu,
                              CXCursor fn,
                              const char *const *params,
@@ -1307,6 +1376,6 @@ Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
     pith_hashmap_release(&in.map);
     pith_vec_release(&in.strs);
     pith_hashmap_release(&w.names);
-    pith_arena_reset(scratch);
+    srewind(scratch);
     return f;
 }

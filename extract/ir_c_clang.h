@@ -17,15 +17,23 @@
 /* Most defs, uses or calls recorded per statement; a call's arguments beyond this are dropped. */
 #define IR_C_LIST_CAP 256
 
+/* The lowering's working memory: blocks kept from one function to the next (zero-initialised
+ * is empty); freed by ir_c_scratch_release. */
+struct ir_c_scratch {
+    struct ir_c_block *first, *cur;
+};
+
+void ir_c_scratch_release(struct ir_c_scratch *s);
+
 /* Lowers the body of function definition `fn` of unit `tu` (arena-allocated in `arena`; symbol
  * left 0). The lowering works in `scratch` and copies only the result (exact-size arrays, each
- * distinct string once) into `arena`; `scratch` is reset before returning. `params` are the
+ * distinct string once) into `arena`; `scratch` is rewound before returning. `params` are the
  * parameter names (`n_params`). Line numbers are expansion lines (a statement written by a macro is
  * attributed to the line of the macro's use); calls carry the expansion line and 0-based column of
  * the call expression, as the front end's CallSites do. FunctionIr.complexity is pmccabe's modified
  * complexity of what the function's text shows (docs/C.md). Returns NULL when `fn` has no body. */
 Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
-                             struct pith_arena *scratch,
+                             struct ir_c_scratch *scratch,
                              CXTranslationUnit tu,
                              CXCursor fn,
                              const char *const *params,

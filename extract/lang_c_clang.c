@@ -83,8 +83,8 @@ struct frame {
 struct worker {
     struct shared *sh;
     CXIndex index;
-    struct pith_arena arena;   /* every item string; lives until the merge */
-    struct pith_arena scratch; /* the IR lowering's working memory, reset per function */
+    struct pith_arena arena;     /* every item string; lives until the merge */
+    struct ir_c_scratch scratch; /* the IR lowering's working memory, rewound per function */
     PITH_VEC(struct cfn) fns;
     PITH_VEC(struct ccall) calls;
     PITH_VEC(struct cref) refs;
@@ -1195,7 +1195,6 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
         ws[i].index = clang_createIndex(0, 0);
         pith_hashmap_init(&ws[i].file_ids);
         pith_arena_init(&ws[i].arena);
-        pith_arena_init(&ws[i].scratch);
         pith_buf_init(&ws[i].tmp);
     }
     int started = 0;
@@ -1246,7 +1245,7 @@ void lang_c_clang_run(struct c_records *out, const char *repo, const struct comp
         struct worker *w = &ws[i];
         clang_disposeIndex(w->index);
         pith_arena_release(&w->arena);
-        pith_arena_release(&w->scratch);
+        ir_c_scratch_release(&w->scratch);
         pith_vec_release(&w->fns);
         pith_vec_release(&w->calls);
         pith_vec_release(&w->refs);
