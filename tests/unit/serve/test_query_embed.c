@@ -59,17 +59,17 @@ PITH_TEST(query_embed_endpoint_recorded_and_url_order)
     float q[4];
     unsetenv(QUERY_EMBED_URL_ENV);
     query_embed_set_url(NULL);
-    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EIO);
+    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EUPSTREAM);
     CHECK(strstr(pith_error_last(), "(server URL from the index): request to "
                                     "http://127.0.0.1:1 failed") != NULL);
     CHECK(strstr(pith_error_last(), "--mode lexical") != NULL);
     CHECK(strchr(pith_error_last(), '\n') == NULL);
     setenv(QUERY_EMBED_URL_ENV, "http://127.0.0.1:2", 1);
-    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EIO);
+    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EUPSTREAM);
     CHECK(strstr(pith_error_last(), "from $PITH_EMBED_URL): request to http://127.0.0.1:2") !=
           NULL);
     query_embed_set_url("http://127.0.0.1:3");
-    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EIO);
+    CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EUPSTREAM);
     CHECK(strstr(pith_error_last(), "from --embed-url): request to http://127.0.0.1:3") != NULL);
     query_embed_set_url("ftp://127.0.0.1:3");
     CHECK_EQ_INT(vsearch_embed_query(ix, "http:ollama:m:latest@4", 4, "x", q), PITH_EUSAGE);
