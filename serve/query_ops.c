@@ -152,6 +152,13 @@ static const struct query_op_info ops[] = {
                                "has vectors). Vector and fused rank every symbol, so a query "
                                "always gets hits; each hit then carries lexical and similarity.",
             },
+            {
+                .name = "exact",
+                .flag = "--exact",
+                .type = QUERY_ARG_BOOL,
+                .description = "Score every vector exactly even when the index holds an HNSW "
+                               "graph (large indexes; slower, never misses a neighbour).",
+            },
         },
     },
     {
