@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SIG_CAP   1024
 #define DOC_CAP   4096
@@ -1170,7 +1171,8 @@ static void pack_file(struct c_records *out, const char *repo, struct mfile *mf)
 void lang_c_clang_run(struct c_records *out, const char *repo, const struct compdb *db, int jobs)
 {
     struct shared sh = { 0 };
-    char *root = compdb_abspath("/", repo);
+    char cwd[4096]; /* a relative REPO is relative to the working directory */
+    char *root = compdb_abspath(repo[0] != '/' && getcwd(cwd, sizeof cwd) ? cwd : "/", repo);
     sh.repo = root;
     sh.repo_len = strlen(root);
     if (sh.repo_len == 1)
