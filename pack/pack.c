@@ -708,6 +708,11 @@ static void lex_part_build(const struct pack_ctx *c, struct lex_part *l, uint16_
         l->doc = id;
         memset(l->field_len, 0, sizeof l->field_len);
         lex_field(l, 0, s->qualname);
+        /* the language as a name term of every symbol (docs/FORMAT.md 3.9): a query naming it
+         * ("python ...") then matches all of that language's symbols alike, not only those
+         * whose docstrings mention it */
+        if (s->file && s->file <= c->g->n_files)
+            lex_field(l, 0, c->g->files[s->file - 1]->language);
         lex_field(l, 1, s->signature);
         lex_field(l, 2, s->docstring);
         lex_field(l, 3, s->comments);
