@@ -433,6 +433,13 @@ static int check_vectors(struct pith_index *ix, const unsigned char *p, uint64_t
  * is read once in chunks, each chunk feeding the whole-shard hash and its section's hash while
  * in cache. 0 otherwise; check_shard then repeats the checks one by one to name the first
  * failure, exactly as without this pass. */
+/* Section flags are zero, except LEXI's: the version of the tokenizer that built it (common/lex.h
+ * PITH_LEX_VERSION; 0 before versions existed). */
+static int section_flags_ok(const struct pith_disk_section *s)
+{
+    return s->id == PITH_SEC_LEXI ? s->flags <= 0xff : s->flags == 0;
+}
+
 static int hashes_match(const unsigned char *d, size_t len, uint32_t count)
 {
     const struct pith_disk_section *t =
@@ -440,7 +447,7 @@ static int hashes_match(const unsigned char *d, size_t len, uint32_t count)
     uint64_t body_end = len - 8;
     uint64_t prev_end = sizeof(struct pith_disk_header) + (uint64_t)count * sizeof *t;
     for (uint32_t i = 0; i < count; i++) {
-        if (t[i].flags != 0 || t[i].offset % 8 != 0 || t[i].offset < prev_end ||
+        if (!section_flags_ok(&t[i]) || t[i].offset % 8 != 0 || t[i].offset < prev_end ||
             t[i].offset > body_end || t[i].len > body_end - t[i].offset)
             return 0;
         for (uint32_t j = 0; j < i; j++) {
@@ -513,7 +520,7 @@ static int check_shard(struct pith_index *ix, unsigned flags)
         const struct pith_disk_section *s = &ix->table[i];
         char name[5];
         fourcc(name, s->id);
-        if (s->flags != 0)
+        if (!section_flags_ok(s))
             return PITH_CORRUPT("section %s has unknown flags", name);
         if (s->offset % 8 != 0 || s->offset < prev_end || s->offset > body_end ||
             s->len > body_end - s->offset)
@@ -555,6 +562,8 @@ static int check_shard(struct pith_index *ix, unsigned flags)
     const struct pith_disk_section *lexi = find_section(ix, PITH_SEC_LEXI);
     if (!err && lexi)
         err = check_lexicon(ix, SEC_ARGS(lexi));
+    if (!err && lexi)
+        ix->lex.version = lexi->flags ? lexi->flags : 1;
     const struct pith_disk_section *vecs = find_section(ix, PITH_SEC_VECS);
     if (!err && vecs)
         err = check_vectors(ix, SEC_ARGS(vecs));

@@ -241,6 +241,7 @@ struct pith_lexicon {
     const struct pith_disk_term *terms;
     const struct pith_disk_posting *postings;
     const uint16_t *doc_len;
+    unsigned version; /* the tokenizer that built it: PITH_LEX_VERSION (common/lex.h) */
 };
 void pith_index_lexicon(const struct pith_index *ix, struct pith_lexicon *out);
 /* Binary search for `term` in the lexicon; returns the term or NULL. */

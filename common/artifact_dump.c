@@ -287,8 +287,10 @@ static void dump_lexicon(struct pith_buf *out, const struct pith_index *ix)
         return;
     }
     const struct pith_disk_lexi_header *h = lx.header;
-    pith_buf_printf(out, "terms %u postings %u docs %u fields %u avg_len %.3f %.3f %.3f %.3f\n",
-                    h->term_count, h->posting_count, h->doc_count, h->field_count,
+    pith_buf_printf(out,
+                    "tokenizer %u terms %u postings %u docs %u fields %u avg_len %.3f %.3f %.3f "
+                    "%.3f\n",
+                    lx.version, h->term_count, h->posting_count, h->doc_count, h->field_count,
                     (double)h->avg_len[0], (double)h->avg_len[1], (double)h->avg_len[2],
                     (double)h->avg_len[3]);
     for (uint32_t t = 0; t < h->term_count; t++) {

@@ -10,6 +10,12 @@
 
 #define PITH_LEX_MAX_TOKEN 64 /* bytes; longer words are dropped */
 
+/* The tokenizer's rules, recorded in the flags of every index's LEXI section table entry
+ * (docs/FORMAT.md): a query must be tokenized as the index was. 1: no stemming (flags 0, indexes
+ * from before the version existed); 2: Snowball stems, abbreviation table, 70 stopwords. Any
+ * change to what pith_lex_tokens emits bumps it. */
+#define PITH_LEX_VERSION 2u
+
 /* Called once per token; `tok` is lower case, not NUL-terminated, valid during the call. */
 typedef void (*pith_lex_cb)(const char *tok, size_t len, void *payload);
 

@@ -977,6 +977,8 @@ static void seal(struct pack_shard *sh, uint64_t *shard_checksum)
         off = (off + 7) & ~(size_t)7;
         memset(&sh->table[i], 0, sizeof sh->table[i]);
         sh->table[i].id = section_ids[i];
+        if (section_ids[i] == PITH_SEC_LEXI) /* the only section with flags */
+            sh->table[i].flags = PITH_LEX_VERSION;
         sh->table[i].offset = off;
         sh->table[i].len = sh->secs[i].len;
         sh->table[i].checksum =

@@ -342,8 +342,16 @@ int q_search(struct pith_buf *out,
     int err = 0;
     int exact = (mode & VSEARCH_EXACT) != 0; /* --exact: no HNSW graph */
     mode &= ~VSEARCH_EXACT;
-    pith_lex_tokens(text, strlen(text), add_term, t);
     pith_index_lexicon(ix, &lx);
+    if (mode != VSEARCH_VECTOR && lx.header && lx.version != PITH_LEX_VERSION) {
+        err = pith_error_set(PITH_EUNSUPPORTED,
+                             "the index's word index was built by tokenizer version %u, this pith "
+                             "tokenizes queries with version %u: re-index (pith index) to search "
+                             "it, or use --mode vector",
+                             lx.version, PITH_LEX_VERSION);
+        goto out;
+    }
+    pith_lex_tokens(text, strlen(text), add_term, t);
     pith_index_vectors(ix, &vx);
     if (mode == VSEARCH_AUTO)
         mode = vx.header ? VSEARCH_FUSED : VSEARCH_LEXICAL;
