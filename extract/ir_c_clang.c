@@ -39,6 +39,7 @@ struct lower {
     struct plist stmts;
     uint32_t decisions;
     int nocount; /* > 0: a second walk of the same text (ternary targets) */
+    size_t work; /* expression nodes lowered so far (IR_C_EXPR_WORK) */
     int cpp;
     CXFile tf; /* file_text cache */
     const char *tsrc;
@@ -485,11 +486,23 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
         ic->col = col ? col - 1 : 0;
         ppush(w->a, &s->calls, ic);
     }
-    /* the callee expression: the children before the arguments */
+    /* The callee expression: the first child that is not an argument. In a C++ operator call
+     * (a << b) the children come in source order, operand first; taking that operand for the
+     * callee lowered it twice, once per level of a chain (m << x << y << ...): 2^n. */
     struct kids ks;
     kids_of(c, &ks);
+    int callee = -1;
     if (ks.n > (unsigned)nargs && ks.n <= KIDS_CAP) {
-        CXCursor fn = strip(ks.v[0]);
+        for (unsigned k = 0; k < ks.n && callee < 0; k++) {
+            int is_arg = 0;
+            for (int i = 0; i < nargs && !is_arg; i++)
+                is_arg = clang_equalCursors(ks.v[k], clang_Cursor_getArgument(c, (unsigned)i));
+            if (!is_arg)
+                callee = (int)k;
+        }
+    }
+    if (callee >= 0) {
+        CXCursor fn = strip(ks.v[callee]);
         if (kind(fn) == CXCursor_MemberRefExpr) {
             CXCursor m = clang_getCursorReferenced(fn);
             struct kids mk;
@@ -563,7 +576,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
 
 static void expr(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, int depth)
 {
-    if (depth > IR_C_EXPR_DEPTH)
+    if (depth > IR_C_EXPR_DEPTH || ++w->work > IR_C_EXPR_WORK)
         return;
     switch (kind(c)) {
     case CXCursor_DeclRefExpr: {
