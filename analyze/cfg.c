@@ -60,6 +60,19 @@ static uint32_t node_new(struct builder *b, uint32_t kind, const Pith__IrStmt *s
     return (uint32_t)b->f->nodes.count - 1;
 }
 
+/* Appends `name` to node n's defs (def) or uses: the pseudo-variable FLOW_EXCEPTION. */
+static void node_add_var(struct builder *b, uint32_t n, int def, const char *name)
+{
+    struct flow_node *fn = &b->f->nodes.items[n];
+    char ***vars = def ? &fn->defs : &fn->uses;
+    size_t *count = def ? &fn->n_defs : &fn->n_uses;
+    char **v = pith_arena_alloc(b->f->a, (*count + 1) * sizeof *v);
+    if (*count)
+        memcpy(v, *vars, *count * sizeof *v);
+    v[(*count)++] = (char *)name;
+    *vars = v;
+}
+
 static void edge(struct builder *b, uint32_t src, uint32_t dst, uint32_t kind)
 {
     struct flow_edge e = { src, dst, kind };
@@ -313,6 +326,8 @@ static void one(struct builder *b, uint32_t id, pendvec *p, int depth)
                         : s->op == PITH__IR_OP__IR_CONTINUE ? JUMP_CONTINUE
                         : s->op == PITH__IR_OP__IR_RETURN   ? JUMP_RETURN
                                                             : JUMP_RAISE;
+        if (jump == JUMP_RAISE) /* the thrown value reaches the handler that binds it */
+            node_add_var(b, n, 1, FLOW_EXCEPTION);
         pend_add(&t, n,
                  jump == JUMP_RAISE ? PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT
                                     : PITH__FLOW_EDGE_KIND__FEDGE_FALL);
@@ -344,6 +359,7 @@ static void one(struct builder *b, uint32_t id, pendvec *p, int depth)
                 continue;
             uint32_t hn = node_new(b, PITH__FLOW_NODE_KIND__FLOW_COND, h, "except");
             b->f->nodes.items[hn].ir = s->handlers[i];
+            node_add_var(b, hn, 0, FLOW_EXCEPTION);
             connect(b, &exc, hn, PITH__FLOW_EDGE_KIND__FEDGE_FALL);
             pendvec hb = { 0 };
             pend_add(&hb, hn, PITH__FLOW_EDGE_KIND__FEDGE_TRUE);

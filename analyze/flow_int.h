@@ -14,6 +14,10 @@
  * (the bit sets of reaching definitions grow with nodes x definitions). */
 #define FLOW_MAX_NODES 6000
 
+/* The pseudo-variable a raise/throw node defines and every handler uses, so that the data
+ * dependence "thrown value -> catch parameter" exists (a slice through `e` reaches the throw). */
+#define FLOW_EXCEPTION "(exception)"
+
 struct flow_node {
     uint32_t kind; /* Pith__FlowNodeKind */
     uint32_t line, end_line, ir;
