@@ -15,7 +15,8 @@
 #define IR_C_STMT_DEPTH 200
 #define IR_C_EXPR_DEPTH 200
 /* Expression nodes lowered per function, all statements together: past it, a function contributes
- * no more uses or calls (a guard: no real function comes near; see docs/C.md). */
+ * no more uses or calls. A guard against a walk that is superlinear on some input (a hang); no
+ * real function comes near (SQLite's largest: 14,685; googletest's: under 500). */
 #define IR_C_EXPR_WORK ((size_t)1 << 20)
 /* Most defs, uses or calls recorded per statement; a call's arguments beyond this are dropped. */
 #define IR_C_LIST_CAP 256
