@@ -15,28 +15,19 @@
  * keyword or operator is written in the function's text (a macro's body is not; its arguments
  * are), which is what pmccabe, reading the unpreprocessed file, sees. */
 #include "ir_c_clang.h"
+#include "ir_build.h"
 
 #include "common/hashmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct plist {
-    void **items;
-    size_t n, cap;
-};
-
-struct stmt {
-    Pith__IrStmt m;
-    struct plist defs, uses, calls, body, orelse, handlers, finalbody, kids, update;
-};
-
 struct lower {
     struct ir_c_scratch *a; /* everything built here; rewound after each function */
     CXTranslationUnit tu;
     struct pith_hashmap names; /* referenced declaration (pointer bytes) -> index in decl_names */
-    struct plist decl_names;
-    struct plist stmts;
+    struct ir_plist decl_names;
+    struct ir_plist stmts;
     uint32_t decisions;
     int nocount; /* > 0: a second walk of the same text (ternary targets) */
     size_t work; /* expression nodes lowered so far (IR_C_EXPR_WORK) */
@@ -123,28 +114,19 @@ void ir_c_scratch_release(struct ir_c_scratch *s)
     s->first = s->cur = NULL;
 }
 
-static void ppush(struct ir_c_scratch *a, struct plist *l, void *x)
+static void *alloc_cb(void *ctx, size_t n)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        void **items = salloc(a, cap * sizeof *items);
-        if (l->n)
-            memcpy(items, l->items, l->n * sizeof *items);
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = x;
+    return salloc(ctx, n);
 }
 
-static void spush(struct lower *w, struct plist *l, char *s)
+static void ppush(struct ir_c_scratch *a, struct ir_plist *l, void *x)
 {
-    if (!s || !s[0] || l->n >= IR_C_LIST_CAP)
-        return;
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->items[i], s) == 0)
-            return;
-    }
-    ppush(w->a, l, s);
+    ir_plist_push(alloc_cb, a, l, x);
+}
+
+static void spush(struct lower *w, struct ir_plist *l, char *s)
+{
+    ir_plist_add_str(alloc_cb, w->a, l, s, IR_C_LIST_CAP);
 }
 
 static enum CXChildVisitResult kids_visit(CXCursor c, CXCursor parent, CXClientData data)
@@ -229,14 +211,14 @@ static uint32_t end_line_of(CXCursor c)
     return b < a ? a : b;
 }
 
-static struct stmt *st_at(struct lower *w, uint32_t id)
+static struct ir_stmt *st_at(struct lower *w, uint32_t id)
 {
     return w->stmts.items[id - 1];
 }
 
 static uint32_t st_new(struct lower *w, Pith__IrOp op, CXCursor c)
 {
-    struct stmt *s = salloc(w->a, sizeof *s);
+    struct ir_stmt *s = salloc(w->a, sizeof *s);
     Pith__IrStmt init = PITH__IR_STMT__INIT;
     memset(s, 0, sizeof *s);
     s->m = init;
@@ -250,7 +232,7 @@ static uint32_t st_new(struct lower *w, Pith__IrOp op, CXCursor c)
     return (uint32_t)w->stmts.n;
 }
 
-static void add_kid(struct lower *w, struct plist *l, uint32_t id)
+static void add_kid(struct lower *w, struct ir_plist *l, uint32_t id)
 {
     if (id)
         ppush(w->a, l, (void *)(uintptr_t)id);
@@ -314,7 +296,7 @@ static void count_between(struct lower *w, CXCursor l, CXCursor r, const char *o
 
 /* --- expressions --------------------------------------------------------------------------- */
 
-static void expr(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, int depth);
+static void expr(struct lower *w, uint32_t id, CXCursor c, struct ir_plist *arg, int depth);
 
 static int is_var(CXCursor decl)
 {
@@ -393,7 +375,7 @@ static char *root_of(struct lower *w, const char *path)
     return sstrndup(w->a, path, n);
 }
 
-static void use(struct lower *w, uint32_t id, char *v, struct plist *arg)
+static void use(struct lower *w, uint32_t id, char *v, struct ir_plist *arg)
 {
     spush(w, &st_at(w, id)->uses, v);
     if (arg)
@@ -408,7 +390,7 @@ static void def(struct lower *w, uint32_t id, char *v)
 struct ectx {
     struct lower *w;
     uint32_t id;
-    struct plist *arg;
+    struct ir_plist *arg;
     int depth;
 };
 
@@ -420,7 +402,7 @@ static enum CXChildVisitResult expr_visit(CXCursor c, CXCursor parent, CXClientD
     return CXChildVisit_Continue;
 }
 
-static void expr_kids(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, int depth)
+static void expr_kids(struct lower *w, uint32_t id, CXCursor c, struct ir_plist *arg, int depth)
 {
     struct ectx e = { w, id, arg, depth + 1 };
     clang_visitChildren(c, expr_visit, &e);
@@ -464,14 +446,14 @@ static void target(struct lower *w, uint32_t id, CXCursor t, int depth)
     expr(w, id, t, NULL, depth + 1);
 }
 
-static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, int depth)
+static void call(struct lower *w, uint32_t id, CXCursor c, struct ir_plist *arg, int depth)
 {
-    struct stmt *s = st_at(w, id);
+    struct ir_stmt *s = st_at(w, id);
     Pith__IrCall *ic = NULL;
     int nargs = clang_Cursor_getNumArguments(c);
     if (nargs < 0)
         nargs = 0;
-    struct plist cargs = { 0 };
+    struct ir_plist cargs = { 0 };
     if (s->calls.n < IR_C_LIST_CAP) {
         ic = salloc(w->a, sizeof *ic);
         Pith__IrCall init = PITH__IR_CALL__INIT;
@@ -535,7 +517,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
     for (int i = 0; i < nargs; i++) {
         CXCursor a = clang_Cursor_getArgument(c, (unsigned)i);
         Pith__IrArg *ia = NULL;
-        struct plist uses = { 0 };
+        struct ir_plist uses = { 0 };
         if (ic && cargs.n < IR_C_LIST_CAP) {
             ia = salloc(w->a, sizeof *ia);
             Pith__IrArg init = PITH__IR_ARG__INIT;
@@ -574,7 +556,7 @@ static void call(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, in
     }
 }
 
-static void expr(struct lower *w, uint32_t id, CXCursor c, struct plist *arg, int depth)
+static void expr(struct lower *w, uint32_t id, CXCursor c, struct ir_plist *arg, int depth)
 {
     if (depth > IR_C_EXPR_DEPTH || ++w->work > IR_C_EXPR_WORK)
         return;
@@ -696,7 +678,7 @@ static uint32_t cond(struct lower *w, CXCursor c, int depth)
             uint32_t id = st_new(w, is_and ? PITH__IR_OP__IR_AND : PITH__IR_OP__IR_OR, c);
             for (int i = 0; i < 2; i++) {
                 uint32_t kid = cond(w, ks.v[i], depth + 1);
-                struct stmt *k = st_at(w, kid);
+                struct ir_stmt *k = st_at(w, kid);
                 /* (a && b) && c: one IR_AND over a, b, c */
                 if (i == 0 && k->m.op == st_at(w, id)->m.op) {
                     for (size_t j = 0; j < k->kids.n; j++)
@@ -716,11 +698,11 @@ static uint32_t cond(struct lower *w, CXCursor c, int depth)
 
 /* --- statements ---------------------------------------------------------------------------- */
 
-static void stmt(struct lower *w, struct plist *out, CXCursor c, int depth);
+static void stmt(struct lower *w, struct ir_plist *out, CXCursor c, int depth);
 
 struct bctx {
     struct lower *w;
-    struct plist *out;
+    struct ir_plist *out;
     int depth;
 };
 
@@ -733,7 +715,7 @@ static enum CXChildVisitResult block_visit(CXCursor c, CXCursor parent, CXClient
 }
 
 /* Statement `c` into `out`: a compound statement's children, else one statement. */
-static void block(struct lower *w, struct plist *out, CXCursor c, int depth)
+static void block(struct lower *w, struct ir_plist *out, CXCursor c, int depth)
 {
     if (kind(c) == CXCursor_CompoundStmt) {
         struct bctx b = { w, out, depth };
@@ -789,7 +771,7 @@ static uint32_t simple(struct lower *w, CXCursor c, Pith__IrOp op)
     return id;
 }
 
-static void decl_stmt(struct lower *w, struct plist *out, CXCursor c)
+static void decl_stmt(struct lower *w, struct ir_plist *out, CXCursor c)
 {
     struct kids vars;
     kids_of(c, &vars);
@@ -898,7 +880,7 @@ static int is_cond_like(CXCursor c)
            clang_getCursorUnaryOperatorKind(c) == CXUnaryOperator_LNot;
 }
 
-static void for_stmt(struct lower *w, struct plist *out, CXCursor c, int depth)
+static void for_stmt(struct lower *w, struct ir_plist *out, CXCursor c, int depth)
 {
     struct kids ks;
     kids_of(c, &ks);
@@ -978,7 +960,7 @@ static void switch_item(struct sctx *s, CXCursor c)
             return;
         c = ks.v[ks.n - 1];
     }
-    struct plist orphan = { 0 }; /* statements before the first case: never run */
+    struct ir_plist orphan = { 0 }; /* statements before the first case: never run */
     stmt(w, s->cur ? &st_at(w, s->cur)->body : &orphan, c, s->depth + 1);
 }
 
@@ -991,7 +973,7 @@ static enum CXChildVisitResult switch_visit(CXCursor c, CXCursor parent, CXClien
 
 /* `if`, `while`, `switch` with C++ init statements or condition variables: the children before
  * the condition are lowered as statements of their own before the compound one. */
-static void pre_kids(struct lower *w, struct plist *out, const struct kids *ks, unsigned upto)
+static void pre_kids(struct lower *w, struct ir_plist *out, const struct kids *ks, unsigned upto)
 {
     for (unsigned i = 0; i < upto && i < KIDS_CAP; i++) {
         CXCursor k = ks->v[i];
@@ -1026,7 +1008,7 @@ static int after_else(struct lower *w, CXCursor c)
     return 0;
 }
 
-static void stmt(struct lower *w, struct plist *out, CXCursor c, int depth)
+static void stmt(struct lower *w, struct ir_plist *out, CXCursor c, int depth)
 {
     enum CXCursorKind k = kind(c);
     if (depth > IR_C_STMT_DEPTH) {
@@ -1219,36 +1201,6 @@ static void stmt(struct lower *w, struct plist *out, CXCursor c, int depth)
 
 /* --- functions ----------------------------------------------------------------------------- */
 
-static uint32_t *ulist_of(struct plist *l)
-{
-    uint32_t *u = (uint32_t *)l->items; /* small integers: rewrite in place as uint32_t */
-    for (size_t i = 0; i < l->n; i++)
-        u[i] = (uint32_t)(uintptr_t)l->items[i];
-    return u;
-}
-
-static void finish_stmt(struct stmt *s)
-{
-    s->m.defs = (char **)s->defs.items;
-    s->m.n_defs = s->defs.n;
-    s->m.uses = (char **)s->uses.items;
-    s->m.n_uses = s->uses.n;
-    s->m.calls = (Pith__IrCall **)s->calls.items;
-    s->m.n_calls = s->calls.n;
-    s->m.n_body = s->body.n;
-    s->m.body = ulist_of(&s->body);
-    s->m.n_orelse = s->orelse.n;
-    s->m.orelse = ulist_of(&s->orelse);
-    s->m.n_handlers = s->handlers.n;
-    s->m.handlers = ulist_of(&s->handlers);
-    s->m.n_finalbody = s->finalbody.n;
-    s->m.finalbody = ulist_of(&s->finalbody);
-    s->m.n_kids = s->kids.n;
-    s->m.kids = ulist_of(&s->kids);
-    s->m.n_update = s->update.n;
-    s->m.update = ulist_of(&s->update);
-}
-
 static enum CXChildVisitResult body_visit(CXCursor c, CXCursor parent, CXClientData data)
 {
     (void)parent;
@@ -1367,21 +1319,21 @@ Pith__FunctionIr *ir_c_lower(struct pith_arena *arena,
         for (size_t i = 0; i < n_params; i++)
             f->params[i] = (char *)params[i];
     }
-    struct plist top = { 0 };
+    struct ir_plist top = { 0 };
     if (kind(body) == CXCursor_CXXTryStmt) /* a function-try-block */
         stmt(&w, &top, body, 0);
     else
         block(&w, &top, body, 0);
     f->n_body = top.n;
-    f->body = ucopy(arena, ulist_of(&top), top.n);
+    f->body = ucopy(arena, ir_plist_ids(&top), top.n);
     f->n_stmts = w.stmts.n;
     f->stmts = pith_arena_alloc(arena, (w.stmts.n ? w.stmts.n : 1) * sizeof *f->stmts);
     Pith__IrStmt *stmts = pith_arena_alloc(arena, (w.stmts.n ? w.stmts.n : 1) * sizeof *stmts);
     struct interner in = { arena, { 0 }, { 0 } };
     pith_hashmap_init(&in.map);
     for (size_t i = 0; i < w.stmts.n; i++) {
-        struct stmt *st = w.stmts.items[i];
-        finish_stmt(st);
+        struct ir_stmt *st = w.stmts.items[i];
+        ir_stmt_finish(st);
         copy_stmt(&in, &stmts[i], &st->m);
         f->stmts[i] = &stmts[i];
     }

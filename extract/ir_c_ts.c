@@ -5,51 +5,33 @@
  * uses whatever they name (no types: a constant or a macro reads as a variable that nothing
  * defines). */
 #include "ir_c_ts.h"
+#include "ir_build.h"
 
 #include <string.h>
-
-struct plist {
-    void **items;
-    size_t n, cap;
-};
-
-struct stmt {
-    Pith__IrStmt m;
-    struct plist defs, uses, calls, body, orelse, handlers, kids, update;
-};
 
 struct lower {
     struct pith_arena *a;
     const char *src;
     uint32_t len;
     int cpp;
-    struct plist stmts;
+    struct ir_plist stmts;
     uint32_t decisions;
     int nocount;
 };
 
-static void ppush(struct pith_arena *a, struct plist *l, void *x)
+static void *alloc_cb(void *ctx, size_t n)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        void **items = pith_arena_alloc(a, cap * sizeof *items);
-        if (l->n)
-            memcpy(items, l->items, l->n * sizeof *items);
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = x;
+    return pith_arena_alloc(ctx, n);
 }
 
-static void spush(struct lower *w, struct plist *l, char *s)
+static void ppush(struct pith_arena *a, struct ir_plist *l, void *x)
 {
-    if (!s || !s[0] || l->n >= IR_C_TS_LIST_CAP)
-        return;
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->items[i], s) == 0)
-            return;
-    }
-    ppush(w->a, l, s);
+    ir_plist_push(alloc_cb, a, l, x);
+}
+
+static void spush(struct lower *w, struct ir_plist *l, char *s)
+{
+    ir_plist_add_str(alloc_cb, w->a, l, s, IR_C_TS_LIST_CAP);
 }
 
 static int is(TSNode n, const char *type)
@@ -93,14 +75,14 @@ static uint32_t end_line_of(TSNode n)
     return ts_node_end_point(n).row + 1;
 }
 
-static struct stmt *st_at(struct lower *w, uint32_t id)
+static struct ir_stmt *st_at(struct lower *w, uint32_t id)
 {
     return w->stmts.items[id - 1];
 }
 
 static uint32_t st_new(struct lower *w, Pith__IrOp op, TSNode n)
 {
-    struct stmt *s = pith_arena_alloc(w->a, sizeof *s);
+    struct ir_stmt *s = pith_arena_alloc(w->a, sizeof *s);
     Pith__IrStmt init = PITH__IR_STMT__INIT;
     memset(s, 0, sizeof *s);
     s->m = init;
@@ -111,13 +93,13 @@ static uint32_t st_new(struct lower *w, Pith__IrOp op, TSNode n)
     return (uint32_t)w->stmts.n;
 }
 
-static void add_kid(struct lower *w, struct plist *l, uint32_t id)
+static void add_kid(struct lower *w, struct ir_plist *l, uint32_t id)
 {
     if (id)
         ppush(w->a, l, (void *)(uintptr_t)id);
 }
 
-static void use(struct lower *w, uint32_t id, char *v, struct plist *arg)
+static void use(struct lower *w, uint32_t id, char *v, struct ir_plist *arg)
 {
     spush(w, &st_at(w, id)->uses, v);
     if (arg)
@@ -196,7 +178,7 @@ static int is_root(const char *p)
     return 1;
 }
 
-static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth);
+static void expr(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth);
 
 static void target(struct lower *w, uint32_t id, TSNode t, int depth)
 {
@@ -224,12 +206,12 @@ static void target(struct lower *w, uint32_t id, TSNode t, int depth)
     expr(w, id, t, NULL, depth + 1);
 }
 
-static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth)
+static void call(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth)
 {
-    struct stmt *s = st_at(w, id);
+    struct ir_stmt *s = st_at(w, id);
     TSNode fn = fld(n, "function"), args = fld(n, "arguments");
     Pith__IrCall *ic = NULL;
-    struct plist cargs = { 0 };
+    struct ir_plist cargs = { 0 };
     if (s->calls.n < IR_C_TS_LIST_CAP) {
         ic = pith_arena_alloc(w->a, sizeof *ic);
         Pith__IrCall init = PITH__IR_CALL__INIT;
@@ -262,7 +244,7 @@ static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
         if (is(a, "comment"))
             continue;
         Pith__IrArg *ia = NULL;
-        struct plist uses = { 0 };
+        struct ir_plist uses = { 0 };
         if (ic && cargs.n < IR_C_TS_LIST_CAP) {
             ia = pith_arena_alloc(w->a, sizeof *ia);
             Pith__IrArg init = PITH__IR_ARG__INIT;
@@ -296,7 +278,7 @@ static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
     }
 }
 
-static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth)
+static void expr(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth)
 {
     if (ts_node_is_null(n) || depth > IR_C_TS_EXPR_DEPTH)
         return;
@@ -376,7 +358,7 @@ static uint32_t cond(struct lower *w, TSNode n, int depth)
             TSNode sides[2] = { fld(n, "left"), fld(n, "right") };
             for (int i = 0; i < 2; i++) {
                 uint32_t kid = cond(w, sides[i], depth + 1);
-                struct stmt *k = st_at(w, kid);
+                struct ir_stmt *k = st_at(w, kid);
                 if (i == 0 && k->m.op == st_at(w, id)->m.op) {
                     for (size_t j = 0; j < k->kids.n; j++)
                         ppush(w->a, &st_at(w, id)->kids, k->kids.items[j]);
@@ -395,9 +377,9 @@ static uint32_t cond(struct lower *w, TSNode n, int depth)
 
 /* --- statements ---------------------------------------------------------------------------- */
 
-static void stmt(struct lower *w, struct plist *out, TSNode n, int depth);
+static void stmt(struct lower *w, struct ir_plist *out, TSNode n, int depth);
 
-static void block(struct lower *w, struct plist *out, TSNode n, int depth)
+static void block(struct lower *w, struct ir_plist *out, TSNode n, int depth)
 {
     if (ts_node_is_null(n))
         return;
@@ -463,7 +445,7 @@ static uint32_t ternary(struct lower *w,
     return id;
 }
 
-static void declaration(struct lower *w, struct plist *out, TSNode n)
+static void declaration(struct lower *w, struct ir_plist *out, TSNode n)
 {
     uint32_t id = 0, c = ts_node_child_count(n), nd = 0;
     for (uint32_t i = 0; i < c; i++) {
@@ -494,7 +476,7 @@ static void declaration(struct lower *w, struct plist *out, TSNode n)
 
 /* The condition of if/while/switch: C's parenthesized expression, C++'s condition_clause
  * (an init statement or a declaration go before the compound statement). */
-static TSNode header(struct lower *w, struct plist *out, TSNode c)
+static TSNode header(struct lower *w, struct ir_plist *out, TSNode c)
 {
     if (!is(c, "condition_clause"))
         return c;
@@ -549,7 +531,7 @@ static void switch_items(struct lower *w, uint32_t sw, TSNode n, int depth)
     }
 }
 
-static void stmt(struct lower *w, struct plist *out, TSNode n, int depth)
+static void stmt(struct lower *w, struct ir_plist *out, TSNode n, int depth)
 {
     if (ts_node_is_null(n))
         return;
@@ -719,16 +701,8 @@ static void stmt(struct lower *w, struct plist *out, TSNode n, int depth)
 
 /* --- functions ----------------------------------------------------------------------------- */
 
-static uint32_t *ulist_of(struct plist *l)
-{
-    uint32_t *u = (uint32_t *)l->items; /* small integers: rewrite in place as uint32_t */
-    for (size_t i = 0; i < l->n; i++)
-        u[i] = (uint32_t)(uintptr_t)l->items[i];
-    return u;
-}
-
 /* Parameter names of the function_declarator under declarator `d`. */
-static void params_of(struct lower *w, TSNode d, struct plist *out)
+static void params_of(struct lower *w, TSNode d, struct ir_plist *out)
 {
     for (int i = 0; i < 64 && !ts_node_is_null(d); i++) {
         if (is(d, "function_declarator")) {
@@ -765,34 +739,19 @@ ir_c_ts_lower(struct pith_arena *arena, TSNode fn, const char *src, uint32_t len
     Pith__FunctionIr init = PITH__FUNCTION_IR__INIT;
     *f = init;
     f->line = line_of(fn);
-    struct plist params = { 0 };
+    struct ir_plist params = { 0 };
     params_of(&w, fld(fn, "declarator"), &params);
     f->n_params = params.n;
     f->params = (char **)params.items;
-    struct plist top = { 0 };
+    struct ir_plist top = { 0 };
     block(&w, &top, body, 0);
     f->n_body = top.n;
-    f->body = ulist_of(&top);
+    f->body = ir_plist_ids(&top);
     f->n_stmts = w.stmts.n;
     f->stmts = pith_arena_alloc(arena, (w.stmts.n ? w.stmts.n : 1) * sizeof *f->stmts);
     for (size_t i = 0; i < w.stmts.n; i++) {
-        struct stmt *s = w.stmts.items[i];
-        s->m.defs = (char **)s->defs.items;
-        s->m.n_defs = s->defs.n;
-        s->m.uses = (char **)s->uses.items;
-        s->m.n_uses = s->uses.n;
-        s->m.calls = (Pith__IrCall **)s->calls.items;
-        s->m.n_calls = s->calls.n;
-        s->m.n_body = s->body.n;
-        s->m.body = ulist_of(&s->body);
-        s->m.n_orelse = s->orelse.n;
-        s->m.orelse = ulist_of(&s->orelse);
-        s->m.n_handlers = s->handlers.n;
-        s->m.handlers = ulist_of(&s->handlers);
-        s->m.n_kids = s->kids.n;
-        s->m.kids = ulist_of(&s->kids);
-        s->m.n_update = s->update.n;
-        s->m.update = ulist_of(&s->update);
+        struct ir_stmt *s = w.stmts.items[i];
+        ir_stmt_finish(s);
         f->stmts[i] = &s->m;
     }
     f->complexity = 1 + w.decisions;

@@ -9,6 +9,7 @@
  * Variables are names or access paths ("self.x.y"); a subscript or method-call receiver
  * counts as written too (x[i] = v, x.append(v) write x and read it). */
 #include "ir_python.h"
+#include "ir_build.h"
 
 #include "common/err.h"
 
@@ -90,52 +91,33 @@ struct ir_python {
 };
 
 /* An arena-backed growable array of pointers (or of small integers cast to pointers). */
-struct plist {
-    void **items;
-    size_t n, cap;
-};
-
-struct stmt {
-    Pith__IrStmt m;
-    struct plist defs, uses, calls, body, orelse, handlers, finalbody, kids;
-};
-
 struct lower {
     struct ir_python *ir;
     struct pith_arena *a;
     const char *src;
     uint32_t len;
-    struct plist stmts; /* struct stmt * of the function being lowered */
-    struct plist bodies;
+    struct ir_plist stmts; /* struct ir_stmt * of the function being lowered */
+    struct ir_plist bodies;
     Pith__Symbol *syms;
     size_t nsyms;
 };
 
 static const char empty[] = "";
 
-static void ppush(struct pith_arena *a, struct plist *l, void *x)
+static void *alloc_cb(void *ctx, size_t n)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        void **items = pith_arena_alloc(a, cap * sizeof *items);
-        if (l->n)
-            memcpy(items, l->items, l->n * sizeof *items);
-        l->items = items;
-        l->cap = cap;
-    }
-    l->items[l->n++] = x;
+    return pith_arena_alloc(ctx, n);
+}
+
+static void ppush(struct pith_arena *a, struct ir_plist *l, void *x)
+{
+    ir_plist_push(alloc_cb, a, l, x);
 }
 
 /* Adds string `s` to `l` unless present or the list is full. */
-static void spush(struct lower *w, struct plist *l, char *s)
+static void spush(struct lower *w, struct ir_plist *l, char *s)
 {
-    if (!s || !s[0] || l->n >= IR_PYTHON_LIST_CAP)
-        return;
-    for (size_t i = 0; i < l->n; i++) {
-        if (strcmp(l->items[i], s) == 0)
-            return;
-    }
-    ppush(w->a, l, s);
+    ir_plist_add_str(alloc_cb, w->a, l, s, IR_PYTHON_LIST_CAP);
 }
 
 static TSSymbol sym_of(const TSLanguage *l, const char *name)
@@ -345,14 +327,14 @@ static char *root_of(struct lower *w, const char *path)
     return dot ? pith_arena_strndup(w->a, path, (size_t)(dot - path)) : (char *)path;
 }
 
-static struct stmt *st_at(struct lower *w, uint32_t id)
+static struct ir_stmt *st_at(struct lower *w, uint32_t id)
 {
     return w->stmts.items[id - 1];
 }
 
 static uint32_t st_new(struct lower *w, Pith__IrOp op, TSNode n)
 {
-    struct stmt *s = pith_arena_alloc(w->a, sizeof *s);
+    struct ir_stmt *s = pith_arena_alloc(w->a, sizeof *s);
     Pith__IrStmt init = PITH__IR_STMT__INIT;
     s->m = init;
     s->m.op = op;
@@ -366,7 +348,7 @@ static uint32_t st_new(struct lower *w, Pith__IrOp op, TSNode n)
 
 /* Adds the uses (and walrus defs and calls) of expression `n` to statement `id`; when `arg` is
  * not NULL the uses also go to that argument's list. */
-static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth);
+static void expr(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth);
 
 /* The cursor of recursion level `depth`, reset to `n`. */
 static TSTreeCursor *cursor_at(struct lower *w, TSNode n, int depth)
@@ -381,7 +363,7 @@ static TSTreeCursor *cursor_at(struct lower *w, TSNode n, int depth)
     return c;
 }
 
-static void use(struct lower *w, uint32_t id, char *v, struct plist *arg)
+static void use(struct lower *w, uint32_t id, char *v, struct ir_plist *arg)
 {
     spush(w, &st_at(w, id)->uses, v);
     if (arg)
@@ -393,12 +375,12 @@ static void def(struct lower *w, uint32_t id, char *v)
     spush(w, &st_at(w, id)->defs, v);
 }
 
-static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth)
+static void call(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth)
 {
-    struct stmt *s = st_at(w, id);
+    struct ir_stmt *s = st_at(w, id);
     TSNode fn = fld(n, w->ir->f.function), args = fld(n, w->ir->f.arguments);
     Pith__IrCall *c = NULL;
-    struct plist cargs = { 0 };
+    struct ir_plist cargs = { 0 };
     if (s->calls.n < IR_PYTHON_LIST_CAP) {
         c = pith_arena_alloc(w->a, sizeof *c);
         Pith__IrCall init = PITH__IR_CALL__INIT;
@@ -433,7 +415,7 @@ static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
         if (k == K_COMMENT)
             continue;
         Pith__IrArg *ia = NULL;
-        struct plist uses = { 0 };
+        struct ir_plist uses = { 0 };
         if (c && cargs.n < IR_PYTHON_LIST_CAP) {
             ia = pith_arena_alloc(w->a, sizeof *ia);
             Pith__IrArg init = PITH__IR_ARG__INIT;
@@ -467,7 +449,7 @@ static void call(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int 
     }
 }
 
-static void expr(struct lower *w, uint32_t id, TSNode n, struct plist *arg, int depth)
+static void expr(struct lower *w, uint32_t id, TSNode n, struct ir_plist *arg, int depth)
 {
     if (ts_node_is_null(n) || depth > IR_PYTHON_EXPR_DEPTH)
         return;
@@ -596,7 +578,7 @@ static uint32_t cond(struct lower *w, TSNode n, int depth)
         TSNode sides[2] = { fld(n, w->ir->f.left), fld(n, w->ir->f.right) };
         for (int i = 0; i < 2; i++) {
             uint32_t kid = cond(w, sides[i], depth + 1);
-            struct stmt *ks = st_at(w, kid);
+            struct ir_stmt *ks = st_at(w, kid);
             /* flatten (a and b) and c into one and over a, b, c */
             if (i == 0 && ks->m.op == st_at(w, id)->m.op) {
                 for (size_t j = 0; j < ks->kids.n; j++)
@@ -615,10 +597,10 @@ static uint32_t cond(struct lower *w, TSNode n, int depth)
 
 /* --- statements --------------------------------------------------------------------------- */
 
-static void block(struct lower *w, struct plist *out, TSNode b, int depth);
+static void block(struct lower *w, struct ir_plist *out, TSNode b, int depth);
 static uint32_t stmt(struct lower *w, TSNode n, int depth);
 
-static void add_kid(struct lower *w, struct plist *l, uint32_t id)
+static void add_kid(struct lower *w, struct ir_plist *l, uint32_t id)
 {
     if (id)
         ppush(w->a, l, (void *)(uintptr_t)id);
@@ -765,7 +747,7 @@ static int is_wildcard(struct lower *w, TSNode pat)
 static uint32_t def_stmt(struct lower *w, TSNode n, TSNode decorated, int depth)
 {
     uint32_t id = st_new(w, PITH__IR_OP__IR_DEF, ts_node_is_null(decorated) ? n : decorated);
-    struct stmt *s = st_at(w, id);
+    struct ir_stmt *s = st_at(w, id);
     TSNode name = fld(n, w->ir->f.name), hdr = fld(n, w->ir->f.parameters);
     if (ts_node_is_null(hdr))
         hdr = fld(n, w->ir->f.superclasses);
@@ -844,7 +826,7 @@ static uint32_t stmt(struct lower *w, TSNode n, int depth)
         if (k == K_ELIF)
             return id;
         /* alternatives: elif clauses chain into nested IFs in orelse */
-        struct plist *tail = &st_at(w, id)->orelse;
+        struct ir_plist *tail = &st_at(w, id)->orelse;
         uint32_t count = ts_node_child_count(n);
         for (uint32_t i = 0; i < count; i++) {
             const char *fn = ts_node_field_name_for_child(n, i);
@@ -1055,7 +1037,7 @@ static uint32_t stmt(struct lower *w, TSNode n, int depth)
     return id;
 }
 
-static void block(struct lower *w, struct plist *out, TSNode b, int depth)
+static void block(struct lower *w, struct ir_plist *out, TSNode b, int depth)
 {
     if (ts_node_is_null(b))
         return;
@@ -1065,35 +1047,6 @@ static void block(struct lower *w, struct plist *out, TSNode b, int depth)
 }
 
 /* --- functions ---------------------------------------------------------------------------- */
-
-static uint32_t *ulist_of(struct plist *l)
-{
-    /* the pointer list holds small integers: rewrite it in place as uint32_t */
-    uint32_t *u = (uint32_t *)l->items;
-    for (size_t i = 0; i < l->n; i++)
-        u[i] = (uint32_t)(uintptr_t)l->items[i];
-    return u;
-}
-
-static void finish_stmt(struct stmt *s)
-{
-    s->m.defs = (char **)s->defs.items;
-    s->m.n_defs = s->defs.n;
-    s->m.uses = (char **)s->uses.items;
-    s->m.n_uses = s->uses.n;
-    s->m.calls = (Pith__IrCall **)s->calls.items;
-    s->m.n_calls = s->calls.n;
-    s->m.n_body = s->body.n;
-    s->m.body = ulist_of(&s->body);
-    s->m.n_orelse = s->orelse.n;
-    s->m.orelse = ulist_of(&s->orelse);
-    s->m.n_handlers = s->handlers.n;
-    s->m.handlers = ulist_of(&s->handlers);
-    s->m.n_finalbody = s->finalbody.n;
-    s->m.finalbody = ulist_of(&s->finalbody);
-    s->m.n_kids = s->kids.n;
-    s->m.kids = ulist_of(&s->kids);
-}
 
 /* Symbol id of the function defined at `n`, or 0: symbols are in pre-order, so by position. */
 static uint32_t symbol_at(struct lower *w, TSNode n)
@@ -1137,15 +1090,15 @@ static void lower_function(struct lower *w, TSNode fn, uint32_t symid)
         for (size_t i = 0; i < s->n_params; i++)
             f->params[i] = s->params[i]->name;
     }
-    struct plist top = { 0 };
+    struct ir_plist top = { 0 };
     block(w, &top, fld(fn, w->ir->f.body), 0);
     f->n_body = top.n;
-    f->body = ulist_of(&top);
+    f->body = ir_plist_ids(&top);
     f->n_stmts = w->stmts.n;
     f->stmts = pith_arena_alloc(w->a, (w->stmts.n ? w->stmts.n : 1) * sizeof *f->stmts);
     for (size_t i = 0; i < w->stmts.n; i++) {
-        struct stmt *st = w->stmts.items[i];
-        finish_stmt(st);
+        struct ir_stmt *st = w->stmts.items[i];
+        ir_stmt_finish(st);
         f->stmts[i] = &st->m;
     }
     ppush(w->a, &w->bodies, f);
@@ -1163,7 +1116,7 @@ void ir_python_lower(struct ir_python *ir,
     struct lower w = { .ir = ir, .a = arena, .src = src, .len = len, .syms = syms, .nsyms = count };
     /* pre-order over the tree with a cursor (no recursion): every function_definition */
     TSTreeCursor c = ts_tree_cursor_new(root);
-    struct plist fn_start = { 0 }; /* byte offset + 1 of each lowered function, by body index */
+    struct ir_plist fn_start = { 0 }; /* byte offset + 1 of each lowered function, by body index */
     for (;;) {
         TSNode n = ts_tree_cursor_current_node(&c);
         enum k k = kind(&w, n);
