@@ -70,7 +70,8 @@ PITH_TEST(vsearch_modes)
     CHECK_EQ_INT(vsearch_mode_parse("fused"), VSEARCH_FUSED);
     CHECK_EQ_INT(vsearch_mode_parse("both"), -1);
     float q[512];
-    CHECK_EQ_INT(vsearch_embed_query(NULL, "http:openai:some-model", 512, "x", q), PITH_EUNSUPPORTED);
+    CHECK_EQ_INT(vsearch_embed_query(NULL, "http:openai:some-model", 512, "x", q),
+                 PITH_EUNSUPPORTED);
     CHECK(strstr(pith_error_last(), "--mode lexical") != NULL);
     CHECK_EQ_INT(vsearch_embed_query(NULL, "builtin:use-lite@0.2.0+000000000000", 256, "x", q),
                  PITH_EUNSUPPORTED);
