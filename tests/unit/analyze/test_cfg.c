@@ -6,137 +6,10 @@
 #include "extract/lang_python.h"
 #include "serve/flow_slice.h"
 #include "tests/harness/harness.h"
+#include "tests/unit/analyze/flow_harness.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* All functions of one Python source, with their flows. */
-struct flows {
-    Pith__FileFacts *ff;
-    struct pith_arena arena;
-    Pith__FunctionFlow **flow; /* by body index */
-    const char **name;
-    size_t count;
-};
-
-static void flows_open(struct flows *fs, const char *src)
-{
-    struct pith_buf b = PITH_BUF_INIT;
-    memset(fs, 0, sizeof *fs);
-    extract_python_buffer((const unsigned char *)src, strlen(src), &b);
-    fs->ff = pith__file_facts__unpack(NULL, b.len, (const uint8_t *)b.ptr);
-    pith_buf_release(&b);
-    pith_arena_init(&fs->arena);
-    if (!fs->ff)
-        return;
-    fs->count = fs->ff->n_bodies;
-    fs->flow = calloc(fs->count + 1, sizeof *fs->flow);
-    fs->name = calloc(fs->count + 1, sizeof *fs->name);
-    for (size_t i = 0; i < fs->count; i++) {
-        struct flow f;
-        const Pith__FunctionIr *ir = fs->ff->bodies[i];
-        cfg_build(&f, &fs->arena, ir, fs->ff->bodies, fs->ff->n_bodies);
-        dfg_solve(&f);
-        pdg_build(&f);
-        fs->flow[i] = flow_to_proto(&f);
-        flow_release(&f);
-        fs->name[i] = fs->ff->symbols[ir->symbol - 1]->qualname;
-    }
-}
-
-static void flows_close(struct flows *fs)
-{
-    if (fs->ff)
-        pith__file_facts__free_unpacked(fs->ff, NULL);
-    pith_arena_release(&fs->arena);
-    free(fs->flow);
-    free(fs->name);
-}
-
-static const Pith__FunctionFlow *flow_named(const struct flows *fs, const char *name)
-{
-    for (size_t i = 0; i < fs->count; i++) {
-        if (strcmp(fs->name[i], name) == 0)
-            return fs->flow[i];
-    }
-    return NULL;
-}
-
-/* Slice over every function of `fs`, calls resolved by bare callee name (the call graph's job
- * in the real pipeline); returns "name:l1,l2;name2:..." for the functions with marked nodes. */
-static char *slice_text(
-    const struct flows *fs, const char *start, uint32_t line, const char *var, unsigned flags)
-{
-    size_t n = fs->count, si = 0;
-    struct flow_proc *procs = calloc(n + 1, sizeof *procs);
-    struct flow_callee *ce = calloc(1024, sizeof *ce);
-    size_t nce = 0;
-    uint8_t **marks = calloc(n + 1, sizeof *marks);
-    for (size_t k = 0; k < n; k++) {
-        procs[k].flow = fs->flow[k];
-        procs[k].callees = ce + nce;
-        for (size_t c = 0; c < fs->flow[k]->n_calls; c++) {
-            const Pith__FlowCall *fc = fs->flow[k]->calls[c];
-            for (size_t j = 0; j < n; j++) {
-                if (strcmp(fs->name[j], fc->callee) == 0 && nce < 1024) {
-                    struct flow_callee x = { fc->line, fc->col, (uint32_t)j };
-                    ce[nce++] = x;
-                    procs[k].n_callees++;
-                }
-            }
-        }
-        marks[k] = calloc(fs->flow[k]->n_nodes + 1, 1);
-        if (strcmp(fs->name[k], start) == 0)
-            si = k;
-    }
-    flow_slice(marks, procs, n, si, line, var, flags);
-    struct pith_buf out = PITH_BUF_INIT;
-    for (size_t k = 0; k < n; k++) {
-        uint8_t seen[4096] = { 0 };
-        int any = 0;
-        for (size_t i = 1; i <= fs->flow[k]->n_nodes; i++) {
-            const Pith__FlowNode *nd = fs->flow[k]->nodes[i - 1];
-            if (marks[k][i] && nd->kind != PITH__FLOW_NODE_KIND__FLOW_EXIT && nd->line < 4096)
-                seen[nd->line] = 1;
-        }
-        for (uint32_t l = 0; l < 4096; l++) {
-            if (!seen[l])
-                continue;
-            pith_buf_printf(&out, "%s%u", any ? "," : (out.len ? ";" : ""), l);
-            if (!any) {
-                /* name before the first line */
-                char tmp[64];
-                snprintf(tmp, sizeof tmp, "%u", l);
-                out.len -= strlen(tmp);
-                pith_buf_printf(&out, "%s:%u", fs->name[k], l);
-            }
-            any = 1;
-        }
-        free(marks[k]);
-    }
-    free(marks);
-    free(procs);
-    free(ce);
-    char *s = strdup(out.ptr ? out.ptr : "");
-    pith_buf_release(&out);
-    return s;
-}
-
-static int has_edge(const Pith__FunctionFlow *f,
-                    uint32_t src_line,
-                    const char *src_text,
-                    uint32_t dst_line,
-                    int kind)
-{
-    for (size_t i = 0; i < f->n_edges; i++) {
-        const Pith__FlowNode *a = f->nodes[f->edges[i]->src - 1],
-                             *b = f->nodes[f->edges[i]->dst - 1];
-        if (a->line == src_line && (!src_text || strcmp(a->text, src_text) == 0) &&
-            b->line == dst_line && (int)f->edges[i]->kind == kind)
-            return 1;
-    }
-    return 0;
-}
 
 /* The Horwitz-Reps-Binkley example (TOPLAS 1990, figure 1) in Python: main's loop computes sum
  * and i through add and inc (their `A` procedure is inlined into the loop body, and their
@@ -186,42 +59,42 @@ static const char hrb_src[] = "def main():\n"
 
 PITH_TEST(flow_hrb_intraprocedural)
 {
-    struct flows fs;
-    flows_open(&fs, hrb_src);
+    struct test_flows fs;
+    test_flows_open_py(&fs, hrb_src);
     CHECK_EQ_INT(fs.count, 3);
-    char *s = slice_text(&fs, "main", 8, NULL, 0);
+    char *s = test_flows_slice(&fs, "main", 8, NULL, 0);
     CHECK_EQ_STR(s, "main:1,3,4,6,8");
     free(s);
-    s = slice_text(&fs, "main", 7, NULL, 0);
+    s = test_flows_slice(&fs, "main", 7, NULL, 0);
     CHECK_EQ_STR(s, "main:1,2,3,4,5,6,7");
     free(s);
-    s = slice_text(&fs, "main", 8, "i", 0);
+    s = test_flows_slice(&fs, "main", 8, "i", 0);
     CHECK_EQ_STR(s, "main:1,3,4,6,8");
     free(s);
-    s = slice_text(&fs, "main", 2, NULL, FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 2, NULL, FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "main:2,5,7");
     free(s);
-    flows_close(&fs);
+    test_flows_close(&fs);
 }
 
 PITH_TEST(flow_hrb_interprocedural)
 {
-    struct flows fs;
-    flows_open(&fs, hrb_src);
-    char *s = slice_text(&fs, "main", 8, NULL, FLOW_SLICE_INTER);
+    struct test_flows fs;
+    test_flows_open_py(&fs, hrb_src);
+    char *s = test_flows_slice(&fs, "main", 8, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:1,3,4,6,8;add:11,12;inc:15,16");
     free(s);
-    s = slice_text(&fs, "main", 7, NULL, FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "main", 7, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:1,2,3,4,5,6,7;add:11,12;inc:15,16");
     free(s);
-    s = slice_text(&fs, "main", 2, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 2, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "main:2,5,7;add:11,12");
     free(s);
     /* from inside add: backward stays in add and climbs to both callers' arguments */
-    s = slice_text(&fs, "add", 12, NULL, FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "add", 12, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:1,2,3,4,5,6;add:11,12;inc:15,16");
     free(s);
-    flows_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* python3-mccabe 0.7 gives these counts for the same functions (checked with
@@ -229,61 +102,64 @@ PITH_TEST(flow_hrb_interprocedural)
  * and the conditional expression do not count); E-N+2 counts each operand. */
 PITH_TEST(flow_complexity_and_edges)
 {
-    struct flows fs;
-    flows_open(&fs, "def loops(rows):\n"        /* 1 */
-                    "    for row in rows:\n"    /* 2 */
-                    "        if not row:\n"     /* 3 */
-                    "            continue\n"    /* 4 */
-                    "        for x in row:\n"   /* 5 */
-                    "            if x < 0:\n"   /* 6 */
-                    "                break\n"   /* 7 */
-                    "        else:\n"           /* 8 */
-                    "            row = 1\n"     /* 9 */
-                    "    while rows:\n"         /* 10 */
-                    "        rows = 0\n"        /* 11 */
-                    "    return rows\n"         /* 12 */
-                    "def tf(p):\n"              /* 13 */
-                    "    try:\n"                /* 14 */
-                    "        if p:\n"           /* 15 */
-                    "            return g(p)\n" /* 16 */
-                    "    except E:\n"           /* 17 */
-                    "        raise\n"           /* 18 */
-                    "    finally:\n"            /* 19 */
-                    "        done()\n"          /* 20 */
-                    "    return 0\n"            /* 21 */
-                    "def sc(a, b, c):\n"        /* 22 */
-                    "    if a and (b or not c):\n"
-                    "        return 1 if b else 2\n"
-                    "    return 3\n");
-    const Pith__FunctionFlow *f = flow_named(&fs, "loops");
+    struct test_flows fs;
+    test_flows_open_py(&fs, "def loops(rows):\n"        /* 1 */
+                            "    for row in rows:\n"    /* 2 */
+                            "        if not row:\n"     /* 3 */
+                            "            continue\n"    /* 4 */
+                            "        for x in row:\n"   /* 5 */
+                            "            if x < 0:\n"   /* 6 */
+                            "                break\n"   /* 7 */
+                            "        else:\n"           /* 8 */
+                            "            row = 1\n"     /* 9 */
+                            "    while rows:\n"         /* 10 */
+                            "        rows = 0\n"        /* 11 */
+                            "    return rows\n"         /* 12 */
+                            "def tf(p):\n"              /* 13 */
+                            "    try:\n"                /* 14 */
+                            "        if p:\n"           /* 15 */
+                            "            return g(p)\n" /* 16 */
+                            "    except E:\n"           /* 17 */
+                            "        raise\n"           /* 18 */
+                            "    finally:\n"            /* 19 */
+                            "        done()\n"          /* 20 */
+                            "    return 0\n"            /* 21 */
+                            "def sc(a, b, c):\n"        /* 22 */
+                            "    if a and (b or not c):\n"
+                            "        return 1 if b else 2\n"
+                            "    return 3\n");
+    const Pith__FunctionFlow *f = test_flow_named(&fs, "loops");
     CHECK(f != NULL);
     if (f) {
         CHECK_EQ_INT(f->complexity, 6);
         CHECK_EQ_INT(f->cyclomatic, 6);
-        CHECK(has_edge(f, 4, "continue", 2, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
-        CHECK(has_edge(f, 7, "break", 2, PITH__FLOW_EDGE_KIND__FEDGE_BACK)); /* skips the else */
-        CHECK(has_edge(f, 5, "for", 9, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));  /* loop else */
-        CHECK(has_edge(f, 3, NULL, 4, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));   /* not row */
-        CHECK(has_edge(f, 11, NULL, 10, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
+        CHECK(test_flow_has_edge(f, 4, "continue", 2, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
+        CHECK(test_flow_has_edge(f, 7, "break", 2,
+                                 PITH__FLOW_EDGE_KIND__FEDGE_BACK)); /* skips the else */
+        CHECK(
+            test_flow_has_edge(f, 5, "for", 9, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));  /* loop else */
+        CHECK(test_flow_has_edge(f, 3, NULL, 4, PITH__FLOW_EDGE_KIND__FEDGE_FALSE)); /* not row */
+        CHECK(test_flow_has_edge(f, 11, NULL, 10, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
     }
-    f = flow_named(&fs, "tf");
+    f = test_flow_named(&fs, "tf");
     CHECK(f != NULL);
     if (f) {
         CHECK_EQ_INT(f->complexity, 4);
         /* return inside try goes through finally, which leaves for EXIT by a FINALLY edge */
-        CHECK(has_edge(f, 16, "return", 20, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-        CHECK(has_edge(f, 16, "return", 17, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
-        CHECK(has_edge(f, 18, "raise", 20, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
-        CHECK(has_edge(f, 20, "stmt", 13, PITH__FLOW_EDGE_KIND__FEDGE_FINALLY)); /* to EXIT */
-        CHECK(has_edge(f, 20, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+        CHECK(test_flow_has_edge(f, 16, "return", 20, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+        CHECK(test_flow_has_edge(f, 16, "return", 17, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
+        CHECK(test_flow_has_edge(f, 18, "raise", 20, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
+        CHECK(test_flow_has_edge(f, 20, "stmt", 13,
+                                 PITH__FLOW_EDGE_KIND__FEDGE_FINALLY)); /* to EXIT */
+        CHECK(test_flow_has_edge(f, 20, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
     }
-    f = flow_named(&fs, "sc");
+    f = test_flow_named(&fs, "sc");
     CHECK(f != NULL);
     if (f) {
         CHECK_EQ_INT(f->complexity, 2);
         CHECK_EQ_INT(f->cyclomatic, 5); /* a, b, c and the conditional expression's b */
     }
-    flows_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* ---- C constructs the Python front end never emits, as the C lowering will give them ----- */
@@ -396,18 +272,20 @@ PITH_TEST(flow_c_switch_goto_do_while)
     pdg_build(&fl);
     Pith__FunctionFlow *f = flow_to_proto(&fl);
     flow_release(&fl);
-    CHECK(has_edge(f, 3, "switch", 4, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
-    CHECK(has_edge(f, 3, "switch", 5, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
-    CHECK(has_edge(f, 3, "switch", 6, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
-    CHECK(!has_edge(f, 3, "switch", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALSE)); /* has a default */
-    CHECK(has_edge(f, 4, "stmt", 5, PITH__FLOW_EDGE_KIND__FEDGE_FALL));     /* fall-through */
-    CHECK(has_edge(f, 5, "break", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-    CHECK(!has_edge(f, 5, "break", 6, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-    CHECK(has_edge(f, 6, "stmt", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-    CHECK(has_edge(f, 8, "goto", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALL)); /* to the label */
+    CHECK(test_flow_has_edge(f, 3, "switch", 4, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(test_flow_has_edge(f, 3, "switch", 5, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(test_flow_has_edge(f, 3, "switch", 6, PITH__FLOW_EDGE_KIND__FEDGE_CASE));
+    CHECK(!test_flow_has_edge(f, 3, "switch", 8,
+                              PITH__FLOW_EDGE_KIND__FEDGE_FALSE)); /* has a default */
+    CHECK(test_flow_has_edge(f, 4, "stmt", 5, PITH__FLOW_EDGE_KIND__FEDGE_FALL)); /* fall-through */
+    CHECK(test_flow_has_edge(f, 5, "break", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(!test_flow_has_edge(f, 5, "break", 6, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(test_flow_has_edge(f, 6, "stmt", 8, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(
+        test_flow_has_edge(f, 8, "goto", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALL)); /* to the label */
     /* body again: a branch keeps its true/false kind on the edge that loops back */
-    CHECK(has_edge(f, 9, "do-while", 9, PITH__FLOW_EDGE_KIND__FEDGE_TRUE));
-    CHECK(has_edge(f, 9, "do-while", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
+    CHECK(test_flow_has_edge(f, 9, "do-while", 9, PITH__FLOW_EDGE_KIND__FEDGE_TRUE));
+    CHECK(test_flow_has_edge(f, 9, "do-while", 10, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
     /* three-way switch, if, do-while: 1 + 2 + 1 + 1 */
     CHECK_EQ_INT(f->cyclomatic, 5);
     /* every write of r reaches the return through some path except the overwritten r = 1 */

@@ -10,75 +10,12 @@
 #include "schemas/facts.pb-c.h"
 #include "serve/flow_slice.h"
 #include "tests/harness/harness.h"
+#include "tests/unit/analyze/flow_harness.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct cflows {
-    Pith__FileFacts *ff;
-    struct pith_arena arena;
-    Pith__FunctionFlow **flow; /* by body index */
-    const char **name;
-    size_t count;
-};
-
-/* Writes `src` as `name` in a fresh folder with a compilation database, runs the libclang
- * front end and builds the flows of every body of that file. */
-static void cflows_open(struct cflows *fs, const char *name, const char *src, const char *cc)
-{
-    memset(fs, 0, sizeof *fs);
-    pith_arena_init(&fs->arena);
-    const char *dir = pith_test_tmpdir();
-    struct pith_buf p = PITH_BUF_INIT, db = PITH_BUF_INIT;
-    pith_buf_printf(&p, "%s/%s", dir, name);
-    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, src, strlen(src)), 0);
-    pith_buf_printf(&db,
-                    "[{\"directory\":\"%s\",\"file\":\"%s\",\"arguments\":[\"%s\",\"-c\",\"%s\"]}]",
-                    dir, name, cc, name);
-    pith_buf_clear(&p);
-    pith_buf_printf(&p, "%s/compile_commands.json", dir);
-    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, db.ptr, db.len), 0);
-    struct compdb cdb = { 0 };
-    CHECK_EQ_INT(compdb_load(&cdb, p.ptr), 0);
-    struct c_records recs = { 0 };
-    lang_c_clang_run(&recs, dir, &cdb, 1);
-    for (size_t i = 0; i < recs.count; i++) {
-        if (strcmp(recs.items[i].path, name) == 0)
-            fs->ff = pith__file_facts__unpack(NULL, recs.items[i].facts.len,
-                                              (const uint8_t *)recs.items[i].facts.ptr);
-    }
-    c_records_release(&recs);
-    compdb_release(&cdb);
-    pith_buf_release(&p);
-    pith_buf_release(&db);
-    CHECK(fs->ff != NULL);
-    if (!fs->ff)
-        return;
-    fs->count = fs->ff->n_bodies;
-    fs->flow = calloc(fs->count + 1, sizeof *fs->flow);
-    fs->name = calloc(fs->count + 1, sizeof *fs->name);
-    for (size_t i = 0; i < fs->count; i++) {
-        struct flow f;
-        const Pith__FunctionIr *ir = fs->ff->bodies[i];
-        cfg_build(&f, &fs->arena, ir, fs->ff->bodies, fs->ff->n_bodies);
-        dfg_solve(&f);
-        pdg_build(&f);
-        fs->flow[i] = flow_to_proto(&f);
-        flow_release(&f);
-        fs->name[i] = fs->ff->symbols[ir->symbol - 1]->name;
-    }
-}
-
-static void cflows_close(struct cflows *fs)
-{
-    if (fs->ff)
-        pith__file_facts__free_unpacked(fs->ff, NULL);
-    pith_arena_release(&fs->arena);
-    free(fs->flow);
-    free(fs->name);
-}
-
-static size_t body_named(const struct cflows *fs, const char *name)
+static size_t body_named(const struct test_flows *fs, const char *name)
 {
     for (size_t i = 0; i < fs->count; i++) {
         if (strcmp(fs->name[i], name) == 0)
@@ -88,7 +25,7 @@ static size_t body_named(const struct cflows *fs, const char *name)
 }
 
 /* "op@line:defs|uses" of every IR statement on `line` of body `b`, ";"-separated. */
-static char *stmts_on(const struct cflows *fs, size_t b, uint32_t line)
+static char *stmts_on(const struct test_flows *fs, size_t b, uint32_t line)
 {
     struct pith_buf out = PITH_BUF_INIT;
     pith_buf_puts(&out, "");
@@ -107,79 +44,6 @@ static char *stmts_on(const struct cflows *fs, size_t b, uint32_t line)
     char *r = strdup(out.ptr);
     pith_buf_release(&out);
     return r;
-}
-
-static int has_edge(const Pith__FunctionFlow *f,
-                    uint32_t src_line,
-                    const char *src_text,
-                    uint32_t dst_line,
-                    int kind)
-{
-    for (size_t i = 0; i < f->n_edges; i++) {
-        const Pith__FlowNode *a = f->nodes[f->edges[i]->src - 1],
-                             *b = f->nodes[f->edges[i]->dst - 1];
-        if (a->line == src_line && (!src_text || strcmp(a->text, src_text) == 0) &&
-            b->line == dst_line && (int)f->edges[i]->kind == kind)
-            return 1;
-    }
-    return 0;
-}
-
-/* Slice over every function, calls resolved by callee name (the call graph's job in the
- * pipeline, where IR calls and call edges meet by line and column); "name:l1,l2;..." */
-static char *slice_text(
-    const struct cflows *fs, const char *start, uint32_t line, const char *var, unsigned flags)
-{
-    size_t n = fs->count, si = 0;
-    struct flow_proc *procs = calloc(n + 1, sizeof *procs);
-    struct flow_callee *ce = calloc(1024, sizeof *ce);
-    size_t nce = 0;
-    uint8_t **marks = calloc(n + 1, sizeof *marks);
-    for (size_t k = 0; k < n; k++) {
-        procs[k].flow = fs->flow[k];
-        procs[k].callees = ce + nce;
-        for (size_t c = 0; c < fs->flow[k]->n_calls; c++) {
-            const Pith__FlowCall *fc = fs->flow[k]->calls[c];
-            for (size_t j = 0; j < n; j++) {
-                if (strcmp(fs->name[j], fc->callee) == 0 && nce < 1024) {
-                    struct flow_callee x = { fc->line, fc->col, (uint32_t)j };
-                    ce[nce++] = x;
-                    procs[k].n_callees++;
-                }
-            }
-        }
-        marks[k] = calloc(fs->flow[k]->n_nodes + 1, 1);
-        if (strcmp(fs->name[k], start) == 0)
-            si = k;
-    }
-    flow_slice(marks, procs, n, si, line, var, flags);
-    struct pith_buf out = PITH_BUF_INIT;
-    pith_buf_puts(&out, "");
-    for (size_t k = 0; k < n; k++) {
-        uint8_t seen[256] = { 0 };
-        int any = 0;
-        for (size_t i = 1; i <= fs->flow[k]->n_nodes; i++) {
-            const Pith__FlowNode *nd = fs->flow[k]->nodes[i - 1];
-            if (marks[k][i] && nd->kind != PITH__FLOW_NODE_KIND__FLOW_EXIT && nd->line < 256)
-                seen[nd->line] = 1;
-        }
-        for (uint32_t l = 0; l < 256; l++) {
-            if (!seen[l])
-                continue;
-            if (!any)
-                pith_buf_printf(&out, "%s%s:%u", out.len ? ";" : "", fs->name[k], l);
-            else
-                pith_buf_printf(&out, ",%u", l);
-            any = 1;
-        }
-        free(marks[k]);
-    }
-    free(marks);
-    free(procs);
-    free(ce);
-    char *s = strdup(out.ptr);
-    pith_buf_release(&out);
-    return s;
 }
 
 /* Horwitz, Reps and Binkley (TOPLAS 1990, figure 1) in C, written as the Python case in
@@ -232,41 +96,41 @@ static const char hrb_c[] = "void print(int v);\n"
 
 PITH_TEST(c_flow_hrb_intraprocedural)
 {
-    struct cflows fs;
-    cflows_open(&fs, "hrb.c", hrb_c, "cc");
+    struct test_flows fs;
+    test_flows_open_c(&fs, "hrb.c", hrb_c, "cc", 1);
     CHECK_EQ_INT(fs.count, 3);
-    char *s = slice_text(&fs, "main", 19, NULL, 0);
+    char *s = test_flows_slice(&fs, "main", 19, NULL, 0);
     CHECK_EQ_STR(s, "main:10,13,14,16,19");
     free(s);
-    s = slice_text(&fs, "main", 18, NULL, 0);
+    s = test_flows_slice(&fs, "main", 18, NULL, 0);
     CHECK_EQ_STR(s, "main:10,12,13,14,15,16,18");
     free(s);
-    s = slice_text(&fs, "main", 19, "i", 0);
+    s = test_flows_slice(&fs, "main", 19, "i", 0);
     CHECK_EQ_STR(s, "main:10,13,14,16,19");
     free(s);
-    s = slice_text(&fs, "main", 12, NULL, FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 12, NULL, FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "main:12,15,18");
     free(s);
-    cflows_close(&fs);
+    test_flows_close(&fs);
 }
 
 PITH_TEST(c_flow_hrb_interprocedural)
 {
-    struct cflows fs;
-    cflows_open(&fs, "hrb.c", hrb_c, "cc");
-    char *s = slice_text(&fs, "main", 19, NULL, FLOW_SLICE_INTER);
+    struct test_flows fs;
+    test_flows_open_c(&fs, "hrb.c", hrb_c, "cc", 1);
+    char *s = test_flows_slice(&fs, "main", 19, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "add:2,4;inc:6,8;main:10,13,14,16,19");
     free(s);
-    s = slice_text(&fs, "main", 18, NULL, FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "main", 18, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "add:2,4;inc:6,8;main:10,12,13,14,15,16,18");
     free(s);
-    s = slice_text(&fs, "main", 12, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 12, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "add:2,4;main:12,15,18");
     free(s);
-    s = slice_text(&fs, "add", 4, NULL, FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "add", 4, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "add:2,4;inc:6,8;main:10,12,13,14,15,16");
     free(s);
-    cflows_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* pmccabe 2.8 on this file prints 1 for paths and 7 for decide (1 + for, if, if, &&, ||, ?:): the
@@ -304,12 +168,12 @@ static const char lower_c[] =
 
 PITH_TEST(c_flow_lowering)
 {
-    struct cflows fs;
-    cflows_open(&fs, "lower.c", lower_c, "cc");
+    struct test_flows fs;
+    test_flows_open_c(&fs, "lower.c", lower_c, "cc", 1);
     size_t p = body_named(&fs, "paths"), d = body_named(&fs, "decide");
     CHECK(p != SIZE_MAX && d != SIZE_MAX);
     if (p == SIZE_MAX || d == SIZE_MAX) {
-        cflows_close(&fs);
+        test_flows_close(&fs);
         return;
     }
     /* ops: 1 simple, 2 if, 4 for, 6 continue, 7 return, 18 do-while, 19 test */
@@ -348,16 +212,16 @@ PITH_TEST(c_flow_lowering)
     }
     CHECK(found);
     /* continue goes to the update (i++ on line 21), which goes back to the test */
-    CHECK(has_edge(fd, 23, "continue", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-    CHECK(has_edge(fd, 24, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
-    CHECK(has_edge(fd, 21, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
+    CHECK(test_flow_has_edge(fd, 23, "continue", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(test_flow_has_edge(fd, 24, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_FALL));
+    CHECK(test_flow_has_edge(fd, 21, "stmt", 21, PITH__FLOW_EDGE_KIND__FEDGE_BACK));
     /* a && (b || !p): a false skips both other operands; !p true (p null) enters the body */
-    CHECK(has_edge(fd, 26, "if", 28, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
-    CHECK(has_edge(fd, 26, "test", 27, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
+    CHECK(test_flow_has_edge(fd, 26, "if", 28, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
+    CHECK(test_flow_has_edge(fd, 26, "test", 27, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
     s = stmts_on(&fs, d, 27);
     CHECK_EQ_STR(s, "2:|;19:|a,b;1:n|a;1:n|b");
     free(s);
-    cflows_close(&fs);
+    test_flows_close(&fs);
 }
 
 static const char try_cpp[] = "struct E {};\n"                          /* 1 */
@@ -379,12 +243,12 @@ static const char try_cpp[] = "struct E {};\n"                          /* 1 */
 
 PITH_TEST(cpp_flow_try_and_range_for)
 {
-    struct cflows fs;
-    cflows_open(&fs, "t.cpp", try_cpp, "c++");
+    struct test_flows fs;
+    test_flows_open_c(&fs, "t.cpp", try_cpp, "c++", 1);
     size_t b = body_named(&fs, "total");
     CHECK(b != SIZE_MAX);
     if (b == SIZE_MAX) {
-        cflows_close(&fs);
+        test_flows_close(&fs);
         return;
     }
     char *s = stmts_on(&fs, b, 5); /* range-for: the loop variable is written, the range read */
@@ -394,11 +258,11 @@ PITH_TEST(cpp_flow_try_and_range_for)
     CHECK_EQ_STR(s, "10:e|");
     free(s);
     const Pith__FunctionFlow *f = fs.flow[b];
-    CHECK(has_edge(f, 9, "raise", 10, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
-    CHECK(has_edge(f, 10, "except", 12, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
-    CHECK(has_edge(f, 5, "for", 6, PITH__FLOW_EDGE_KIND__FEDGE_TRUE));
+    CHECK(test_flow_has_edge(f, 9, "raise", 10, PITH__FLOW_EDGE_KIND__FEDGE_EXCEPT));
+    CHECK(test_flow_has_edge(f, 10, "except", 12, PITH__FLOW_EDGE_KIND__FEDGE_FALSE));
+    CHECK(test_flow_has_edge(f, 5, "for", 6, PITH__FLOW_EDGE_KIND__FEDGE_TRUE));
     CHECK_EQ_INT(f->complexity, 3); /* pmccabe: 1 + for + if (catch counts nothing) */
-    cflows_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* Without a database (tree-sitter, extract/ir_c_ts.c) a #if inside a body is read as pmccabe

@@ -11,146 +11,10 @@
 #include "schemas/facts.pb-c.h"
 #include "serve/flow_slice.h"
 #include "tests/harness/harness.h"
+#include "tests/unit/analyze/flow_harness.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct tb_flows {
-    Pith__FileFacts *ff;
-    struct pith_arena arena;
-    Pith__FunctionFlow **flow; /* by body index */
-    const char **name;
-    size_t count;
-};
-
-static void tb_build(struct tb_flows *fs)
-{
-    fs->count = fs->ff->n_bodies;
-    fs->flow = calloc(fs->count + 1, sizeof *fs->flow);
-    fs->name = calloc(fs->count + 1, sizeof *fs->name);
-    for (size_t i = 0; i < fs->count; i++) {
-        struct flow f;
-        const Pith__FunctionIr *ir = fs->ff->bodies[i];
-        cfg_build(&f, &fs->arena, ir, fs->ff->bodies, fs->ff->n_bodies);
-        dfg_solve(&f);
-        pdg_build(&f);
-        fs->flow[i] = flow_to_proto(&f);
-        flow_release(&f);
-        fs->name[i] = fs->ff->symbols[ir->symbol - 1]->qualname;
-    }
-}
-
-/* `src` as `name` in a fresh folder with a compilation database, through libclang. */
-static void tb_open_c(struct tb_flows *fs, const char *name, const char *src)
-{
-    memset(fs, 0, sizeof *fs);
-    pith_arena_init(&fs->arena);
-    const char *dir = pith_test_tmpdir();
-    struct pith_buf p = PITH_BUF_INIT, db = PITH_BUF_INIT;
-    pith_buf_printf(&p, "%s/%s", dir, name);
-    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, src, strlen(src)), 0);
-    pith_buf_printf(&db,
-                    "[{\"directory\":\"%s\",\"file\":\"%s\",\"arguments\":[\"cc\",\"-c\",\"%s\"]}]",
-                    dir, name, name);
-    pith_buf_clear(&p);
-    pith_buf_printf(&p, "%s/compile_commands.json", dir);
-    CHECK_EQ_INT(pith_file_write_atomic(p.ptr, db.ptr, db.len), 0);
-    struct compdb cdb = { 0 };
-    CHECK_EQ_INT(compdb_load(&cdb, p.ptr), 0);
-    struct c_records recs = { 0 };
-    lang_c_clang_run(&recs, dir, &cdb, 1);
-    for (size_t i = 0; i < recs.count; i++) {
-        if (strcmp(recs.items[i].path, name) == 0)
-            fs->ff = pith__file_facts__unpack(NULL, recs.items[i].facts.len,
-                                              (const uint8_t *)recs.items[i].facts.ptr);
-    }
-    c_records_release(&recs);
-    compdb_release(&cdb);
-    pith_buf_release(&p);
-    pith_buf_release(&db);
-    CHECK(fs->ff != NULL);
-    if (fs->ff)
-        tb_build(fs);
-}
-
-static void tb_open_py(struct tb_flows *fs, const char *src)
-{
-    struct pith_buf b = PITH_BUF_INIT;
-    memset(fs, 0, sizeof *fs);
-    pith_arena_init(&fs->arena);
-    extract_python_buffer((const unsigned char *)src, strlen(src), &b);
-    fs->ff = pith__file_facts__unpack(NULL, b.len, (const uint8_t *)b.ptr);
-    pith_buf_release(&b);
-    CHECK(fs->ff != NULL);
-    if (fs->ff)
-        tb_build(fs);
-}
-
-static void tb_close(struct tb_flows *fs)
-{
-    if (fs->ff)
-        pith__file_facts__free_unpacked(fs->ff, NULL);
-    pith_arena_release(&fs->arena);
-    free(fs->flow);
-    free(fs->name);
-}
-
-/* Slice over every function, calls resolved by callee name (in the pipeline the call graph
- * binds IR calls to resolved edges by line and column); "name:l1,l2;..." in body order. */
-static char *tb_slice(
-    const struct tb_flows *fs, const char *start, uint32_t line, const char *var, unsigned flags)
-{
-    size_t n = fs->count, si = 0;
-    struct flow_proc *procs = calloc(n + 1, sizeof *procs);
-    struct flow_callee *ce = calloc(1024, sizeof *ce);
-    size_t nce = 0;
-    uint8_t **marks = calloc(n + 1, sizeof *marks);
-    for (size_t k = 0; k < n; k++) {
-        procs[k].flow = fs->flow[k];
-        procs[k].callees = ce + nce;
-        for (size_t c = 0; c < fs->flow[k]->n_calls; c++) {
-            const Pith__FlowCall *fc = fs->flow[k]->calls[c];
-            for (size_t j = 0; j < n; j++) {
-                if (strcmp(fs->name[j], fc->callee) == 0 && nce < 1024) {
-                    struct flow_callee x = { fc->line, fc->col, (uint32_t)j };
-                    ce[nce++] = x;
-                    procs[k].n_callees++;
-                }
-            }
-        }
-        marks[k] = calloc(fs->flow[k]->n_nodes + 1, 1);
-        if (strcmp(fs->name[k], start) == 0)
-            si = k;
-    }
-    flow_slice(marks, procs, n, si, line, var, flags);
-    struct pith_buf out = PITH_BUF_INIT;
-    pith_buf_puts(&out, "");
-    for (size_t k = 0; k < n; k++) {
-        uint8_t seen[256] = { 0 };
-        int any = 0;
-        for (size_t i = 1; i <= fs->flow[k]->n_nodes; i++) {
-            const Pith__FlowNode *nd = fs->flow[k]->nodes[i - 1];
-            if (marks[k][i] && nd->kind != PITH__FLOW_NODE_KIND__FLOW_EXIT && nd->line < 256)
-                seen[nd->line] = 1;
-        }
-        for (uint32_t l = 0; l < 256; l++) {
-            if (!seen[l])
-                continue;
-            if (!any)
-                pith_buf_printf(&out, "%s%s:%u", out.len ? ";" : "", fs->name[k], l);
-            else
-                pith_buf_printf(&out, ",%u", l);
-            any = 1;
-        }
-        free(marks[k]);
-    }
-    free(marks);
-    free(procs);
-    free(ce);
-    char *s = strdup(out.ptr);
-    pith_buf_release(&out);
-    return s;
-}
 
 /* The paper's program, procedures in its order (Main, A, Add, Increment), call-by-value-result
  * parameters as pointers; line 1 declares printf instead of including stdio.h.
@@ -225,38 +89,38 @@ static const char textbook_c[] = "int printf(const char *, ...);\n"
 
 PITH_TEST(hrb_textbook_c_intraprocedural)
 {
-    struct tb_flows fs;
-    tb_open_c(&fs, "hrb_textbook.c", textbook_c);
+    struct test_flows fs;
+    test_flows_open_c(&fs, "hrb_textbook.c", textbook_c, "cc", 0);
     CHECK_EQ_INT(fs.count, 4);
-    char *s = tb_slice(&fs, "main", 13, NULL, 0);
+    char *s = test_flows_slice(&fs, "main", 13, NULL, 0);
     CHECK_EQ_STR(s, "main:5,7,8,9,10,13");
     free(s);
-    s = tb_slice(&fs, "main", 12, NULL, 0);
+    s = test_flows_slice(&fs, "main", 12, NULL, 0);
     CHECK_EQ_STR(s, "main:5,7,8,9,10,12");
     free(s);
-    s = tb_slice(&fs, "main", 7, NULL, FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 7, NULL, FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "main:7,9,10,12,13");
     free(s);
-    tb_close(&fs);
+    test_flows_close(&fs);
 }
 
 PITH_TEST(hrb_textbook_c_interprocedural)
 {
-    struct tb_flows fs;
-    tb_open_c(&fs, "hrb_textbook.c", textbook_c);
-    char *s = tb_slice(&fs, "main", 13, NULL, FLOW_SLICE_INTER);
+    struct test_flows fs;
+    test_flows_open_c(&fs, "hrb_textbook.c", textbook_c, "cc", 0);
+    char *s = test_flows_slice(&fs, "main", 13, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:5,8,9,10,13;A:15,18;add:20,22;inc:24,26");
     free(s);
-    s = tb_slice(&fs, "main", 13, "i", FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "main", 13, "i", FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:5,8,9,10,13;A:15,18;add:20,22;inc:24,26");
     free(s);
-    s = tb_slice(&fs, "main", 12, NULL, FLOW_SLICE_INTER);
+    s = test_flows_slice(&fs, "main", 12, NULL, FLOW_SLICE_INTER);
     CHECK_EQ_STR(s, "main:5,7,8,9,10,12;A:15,17,18;add:20,22;inc:24,26");
     free(s);
-    s = tb_slice(&fs, "main", 7, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "main", 7, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "main:7,10,12;A:15,17;add:20,22");
     free(s);
-    tb_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* --var V keeps the first step from the seed to the edges whose variable is V or extends it at
@@ -281,8 +145,8 @@ static const char paths_c[] = "struct node { struct node *next; int val; };\n" /
 
 PITH_TEST(slice_var_access_paths_c)
 {
-    struct tb_flows fs;
-    tb_open_c(&fs, "paths.c", paths_c);
+    struct test_flows fs;
+    test_flows_open_c(&fs, "paths.c", paths_c, "cc", 0);
     static const char *const cases[][2] = {
         { "p", "f:3,5,10" },
         { "p->next", "f:3,5,10" },
@@ -296,11 +160,11 @@ PITH_TEST(slice_var_access_paths_c)
         { "p->next->val->z", "f:3,10" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *s = tb_slice(&fs, "f", 10, cases[i][0], 0);
+        char *s = test_flows_slice(&fs, "f", 10, cases[i][0], 0);
         CHECK_EQ_STR(s, cases[i][1]);
         free(s);
     }
-    tb_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* Python: self.a.c is reached by self.a.c = i (4) and self.a = xs (3); --var self.a keeps it,
@@ -314,18 +178,18 @@ static const char paths_py[] = "class C:\n"
 
 PITH_TEST(slice_var_access_paths_python)
 {
-    struct tb_flows fs;
-    tb_open_py(&fs, paths_py);
+    struct test_flows fs;
+    test_flows_open_py(&fs, paths_py);
     static const char *const cases[][2] = {
         { "self.a", "C.m:2,3,4,6" }, { "self.a.c", "C.m:2,3,4,6" }, { "self.b", "C.m:2,5,6" },
         { "self", "C.m:2,3,4,5,6" }, { "self.ab", "C.m:2,6" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *s = tb_slice(&fs, "C.m", 6, cases[i][0], 0);
+        char *s = test_flows_slice(&fs, "C.m", 6, cases[i][0], 0);
         CHECK_EQ_STR(s, cases[i][1]);
         free(s);
     }
-    tb_close(&fs);
+    test_flows_close(&fs);
 }
 
 /* The other writes through a pointer parameter, and what has no summary. By hand:
@@ -362,26 +226,26 @@ static const char outs_c[] = "struct s { int f; };\n"                          /
 
 PITH_TEST(slice_out_params_c)
 {
-    struct tb_flows fs;
-    tb_open_c(&fs, "outs.c", outs_c);
+    struct test_flows fs;
+    test_flows_open_c(&fs, "outs.c", outs_c, "cc", 0);
     static const char *const back[][2] = {
         { "p", "setf:3;pass:6;user:8,14,19" }, { "a", "bump:4;user:8,10,15,19" },
         { "b", "addto:5;user:8,11,16,19" },    { "e", "user:8,12,17,19" },
         { "n", "none:7;user:8,13,18,19" },
     };
     for (size_t i = 0; i < sizeof back / sizeof back[0]; i++) {
-        char *s = tb_slice(&fs, "user", 19, back[i][0], FLOW_SLICE_INTER);
+        char *s = test_flows_slice(&fs, "user", 19, back[i][0], FLOW_SLICE_INTER);
         CHECK_EQ_STR(s, back[i][1]);
         free(s);
     }
-    char *s = tb_slice(&fs, "user", 11, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    char *s = test_flows_slice(&fs, "user", 11, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "addto:5;user:11,16,19");
     free(s);
-    s = tb_slice(&fs, "user", 13, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "user", 13, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "none:7;user:13,18,19");
     free(s);
-    s = tb_slice(&fs, "user", 10, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
+    s = test_flows_slice(&fs, "user", 10, NULL, FLOW_SLICE_INTER | FLOW_SLICE_FORWARD);
     CHECK_EQ_STR(s, "bump:4;user:10,15,19");
     free(s);
-    tb_close(&fs);
+    test_flows_close(&fs);
 }
